@@ -1,0 +1,403 @@
+"""Operations → tools: arguments, request body, schemas, annotations, security."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from ..errors import McpgenError, Report, join_pointer
+from ..ir import Annotations, Body, BodyEncoding, JsonSchema, Param, Sample, Tool
+from .samples import sample
+from .naming import NameAllocator, operation_words, py_identifier, snake
+from .schemas import SchemaConverter, SchemaSession, check_schema, python_type
+
+__all__ = ["METHODS", "Operation", "build_tool", "iter_operations"]
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+_RESERVED_ARGS = frozenset({"upstream"})
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str  # lower case
+    path: str
+    node: dict[str, Any]
+    path_item: dict[str, Any]
+    pointer: str
+
+    @property
+    def operation_id(self) -> str | None:
+        value = self.node.get("operationId")
+        return value if isinstance(value, str) and value.strip() else None
+
+    def wanted_name(self) -> str:
+        if self.operation_id:
+            name = snake(self.operation_id)
+            if name:
+                return name
+        return "_".join(operation_words(self.method, self.path))
+
+
+def iter_operations(document: dict[str, Any]) -> list[Operation]:
+    """Every operation in document order (paths as written, methods in OpenAPI order)."""
+    found: list[Operation] = []
+    for path, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        for method in METHODS:
+            node = item.get(method)
+            if isinstance(node, dict):
+                pointer = join_pointer("/paths", path, method)
+                found.append(Operation(method, path, node, item, pointer))
+    return found
+
+
+def annotations_for(method: str) -> Annotations:
+    method = method.lower()
+    if method in ("get", "head", "options", "trace"):
+        return Annotations(read_only=True, destructive=False, idempotent=True)
+    if method == "delete":
+        return Annotations(read_only=False, destructive=True, idempotent=True)
+    if method == "put":
+        return Annotations(read_only=False, destructive=False, idempotent=True)
+    return Annotations(read_only=False, destructive=False, idempotent=False)
+
+
+class _ToolBuilder:
+    def __init__(
+        self, op: Operation, converter: SchemaConverter, report: Report, file: str
+    ) -> None:
+        self.op = op
+        self.converter = converter
+        self.report = report
+        self.file = file
+        self.inputs = converter.session("input")
+        self.properties: dict[str, JsonSchema] = {}
+        self.required: list[str] = []
+        self.params: list[Param] = []
+        self.py_names = NameAllocator("parameter", report, limit=200)
+        self.py_names.reserve(_RESERVED_ARGS)
+
+    # -- parameters ---------------------------------------------------------------------
+    def parameters(self) -> list[tuple[dict[str, Any], str]]:
+        """Path-item and operation parameters, the operation's winning on (in, name)."""
+        merged: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+        sources = (
+            (self.op.path_item, join_pointer("/paths", self.op.path, "parameters")),
+            (self.op.node, join_pointer(self.op.pointer, "parameters")),
+        )
+        for owner, base in sources:
+            for index, raw in enumerate(owner.get("parameters") or []):
+                node, pointer = self.inputs.resolve(raw)
+                if not (isinstance(raw, dict) and "$ref" in raw):
+                    pointer = f"{base}/{index}"
+                if not isinstance(node, dict) or "name" not in node or "in" not in node:
+                    raise McpgenError.single(
+                        "invalid", "a parameter needs `name` and `in`", file=self.file, pointer=pointer
+                    )
+                merged[(str(node["in"]), str(node["name"]))] = (node, pointer)
+        return [
+            entry
+            for (location, name), entry in merged.items()
+            if not (location == "header" and name.lower() in _IGNORED_HEADERS)
+        ]
+
+    def add_parameters(self) -> None:
+        entries = self.parameters()
+        names = [str(node["name"]) for node, _ in entries]
+        for node, pointer in entries:
+            wire = str(node["name"])
+            location = str(node["in"])
+            arg = wire if names.count(wire) == 1 else f"{wire}__{location}"
+            schema = self._param_schema(node, pointer)
+            required = bool(node.get("required")) or location == "path"
+            style, explode = _style(node, location)
+            self._add(arg, wire, location, schema, required, style=style, explode=explode)
+
+    def _param_schema(self, node: dict[str, Any], pointer: str) -> JsonSchema:
+        if "schema" in node:
+            schema = self.inputs.convert(node["schema"], join_pointer(pointer, "schema"))
+        elif isinstance(node.get("content"), dict) and node["content"]:
+            media = next(iter(sorted(node["content"])))
+            inner = node["content"][media].get("schema", {})
+            schema = self.inputs.convert(inner, join_pointer(pointer, "content", media, "schema"))
+        else:
+            schema = {"type": "string"}
+        description = str(node.get("description") or "").strip()
+        if description and "description" not in schema:
+            schema = {"description": description, **schema}
+        if node.get("deprecated") and "deprecated" not in schema:
+            schema = {**schema, "deprecated": True}
+        return schema
+
+    def _add(
+        self,
+        arg: str,
+        wire: str,
+        location: str,
+        schema: JsonSchema,
+        required: bool,
+        *,
+        style: str = "form",
+        explode: bool = True,
+    ) -> None:
+        py_name = self.py_names.allocate(py_identifier(arg), where=self.op.pointer)
+        self.properties[arg] = schema
+        if required:
+            self.required.append(arg)
+        defs = self.inputs.defs()
+        py_type = python_type(schema, defs)
+        self.params.append(
+            Param(
+                arg=arg,
+                py_name=py_name,
+                py_type=py_type,
+                wire=wire,
+                location=location,  # type: ignore[arg-type]
+                required=required,
+                style=style,
+                explode=explode,
+            )
+        )
+
+    # -- request body -------------------------------------------------------------------
+    def body(self) -> tuple[Body | None, JsonSchema | None, str]:
+        raw = self.op.node.get("requestBody")
+        if raw is None:
+            return None, None, ""
+        node, pointer = self.inputs.resolve(raw)
+        if "$ref" not in raw:
+            pointer = join_pointer(self.op.pointer, "requestBody")
+        content = node.get("content") if isinstance(node, dict) else None
+        if not isinstance(content, dict) or not content:
+            return None, None, ""
+        choice = _choose_media(content)
+        if choice is None:
+            self.report.warn(
+                "body-unsupported",
+                f"request body media types {sorted(content)} are not supported; "
+                "the tool sends no body",
+                file=self.file,
+                pointer=join_pointer(pointer, "content"),
+            )
+            return None, None, ""
+        media, encoding = choice
+        schema_node = (content[media] or {}).get("schema", {})
+        schema = self.inputs.convert(schema_node, join_pointer(pointer, "content", media, "schema"))
+        required = bool(node.get("required"))
+        body = Body(media_type=media, encoding=encoding, flattened=False, required=required)
+        return body, schema, str(node.get("description") or "").strip()
+
+    def add_body(self, body: Body, schema: JsonSchema, description: str) -> Body:
+        target = self._object_target(schema)
+        param_names = {str(node["name"]) for node, _ in self.parameters()}
+        if target is not None:
+            props = target.get("properties") or {}
+            clash = param_names & set(props)
+            if props and not clash and not _RESERVED_ARGS & set(props):
+                needed = set(target.get("required") or []) if body.required else set()
+                for name, prop in props.items():
+                    self._add(name, name, "body", prop, name in needed)
+                return body.model_copy(update={"flattened": True})
+        arg = "body" if "body" not in param_names else "request_body"
+        if description and "description" not in schema:
+            schema = {"description": description, **schema}
+        py_name = self.py_names.allocate(py_identifier(arg), where=self.op.pointer)
+        self.properties[arg] = schema
+        if body.required:
+            self.required.append(arg)
+        py_type = python_type(schema, self.inputs.defs())
+        return body.model_copy(update={"arg": arg, "py_name": py_name, "py_type": py_type})
+
+    def _object_target(self, schema: JsonSchema) -> JsonSchema | None:
+        """The object schema whose properties can become arguments (following one $defs ref)."""
+        if isinstance(schema.get("$ref"), str) and len(schema) == 1:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            target = self.inputs.defs().get(name)
+            schema = target if isinstance(target, dict) else {}
+        is_object = schema.get("type") == "object" or (
+            "properties" in schema and "type" not in schema
+        )
+        combinators = {"allOf", "anyOf", "oneOf", "not", "if"} & set(schema)
+        if not is_object or combinators:
+            return None
+        return schema
+
+    # -- the whole tool -----------------------------------------------------------------
+    def input_schema(self) -> JsonSchema:
+        schema: JsonSchema = {"type": "object", "properties": self.properties}
+        if self.required:
+            schema["required"] = sorted(set(self.required), key=self.required.index)
+        schema["additionalProperties"] = False
+        defs = self.inputs.defs()
+        if defs:
+            schema["$defs"] = defs
+        return schema
+
+
+def _style(node: dict[str, Any], location: str) -> tuple[str, bool]:
+    default = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
+    style = str(node.get("style") or default.get(location, "form"))
+    explode = node.get("explode")
+    if not isinstance(explode, bool):
+        explode = style == "form"
+    return style, explode
+
+
+def _choose_media(content: dict[str, Any]) -> tuple[str, BodyEncoding] | None:
+    for media in sorted(content):
+        base = media.split(";")[0].strip().lower()
+        if base == "application/json" or base.endswith("+json"):
+            return media, "json"
+    for media in sorted(content):
+        base = media.split(";")[0].strip().lower()
+        if base == "application/x-www-form-urlencoded":
+            return media, "form"
+        if base == "multipart/form-data":
+            return media, "multipart"
+    return None
+
+
+def _success_json(op: Operation, converter: SchemaConverter) -> tuple[Any, str] | None:
+    responses = op.node.get("responses") or {}
+    codes = sorted(str(c) for c in responses if str(c).startswith("2"))
+    session = converter.session("output")
+    for code in codes:
+        node, pointer = session.resolve(responses[code] if code in responses else responses[int(code)])
+        if not isinstance(node, dict):
+            continue
+        content = node.get("content") or {}
+        for media in sorted(content):
+            base = media.split(";")[0].strip().lower()
+            if (base == "application/json" or base.endswith("+json")) and isinstance(
+                content[media], dict
+            ):
+                where = join_pointer(op.pointer, "responses", code, "content", media, "schema")
+                return content[media].get("schema", {}), where
+    return None
+
+
+def output_schema(op: Operation, converter: SchemaConverter) -> tuple[JsonSchema | None, bool]:
+    """The tool's output schema (always an object at the root) and whether replies are wrapped."""
+    found = _success_json(op, converter)
+    if found is None:
+        return None, False
+    node, pointer = found
+    session = converter.session("output")
+    schema = session.convert(node, pointer)
+    defs = session.defs()
+    root = _object_root(schema, defs)
+    if root is not None:
+        result = dict(root)
+        wrapped = False
+    else:
+        result = {"type": "object", "properties": {"result": schema}, "required": ["result"]}
+        wrapped = True
+    if defs:
+        result["$defs"] = defs
+    return result, wrapped
+
+
+def _object_root(schema: JsonSchema, defs: dict[str, Any]) -> JsonSchema | None:
+    if isinstance(schema.get("$ref"), str) and len(schema) == 1:
+        target = defs.get(schema["$ref"].rsplit("/", 1)[-1])
+        schema = target if isinstance(target, dict) else {}
+    if schema.get("type") == "object" and not {"anyOf", "oneOf", "not", "if"} & set(schema):
+        return schema
+    return None
+
+
+def _security(op: Operation, document: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
+    raw = op.node.get("security", document.get("security") or [])
+    alternatives: list[tuple[str, ...]] = []
+    for requirement in raw if isinstance(raw, list) else []:
+        if isinstance(requirement, dict):
+            alternatives.append(tuple(sorted(requirement)))
+    return tuple(alternatives)
+
+
+def _texts(op: Operation) -> tuple[str, str]:
+    summary = str(op.node.get("summary") or "").strip()
+    details = str(op.node.get("description") or "").strip()
+    title = summary or op.wanted_name().replace("_", " ").capitalize()
+    parts = [p for p in (summary, details) if p]
+    if summary and details.startswith(summary):
+        parts = [details]
+    description = "\n\n".join(parts) or f"{op.method.upper()} {op.path}"
+    if op.node.get("deprecated"):
+        description = "Deprecated. " + description
+    return title, description
+
+
+def build_tool(
+    op: Operation,
+    name: str,
+    document: dict[str, Any],
+    converter: SchemaConverter,
+    report: Report,
+    file: str,
+) -> Tool:
+    builder = _ToolBuilder(op, converter, report, file)
+    body, body_schema, body_description = builder.body()
+    builder.add_parameters()
+    if body is not None and body_schema is not None:
+        body = builder.add_body(body, body_schema, body_description)
+    inputs = builder.input_schema()
+    outputs, wrapped = output_schema(op, converter)
+    check_schema(inputs)
+    if outputs is not None:
+        check_schema(outputs)
+    title, description = _texts(op)
+    module = py_identifier(name, fallback="tool")
+    case = _sample(op, builder.params, inputs, outputs, wrapped)
+    return Tool(
+        name=name,
+        module=module,
+        function=module,
+        title=title,
+        description=description,
+        method=op.method.upper(),
+        path=op.path,
+        operation_id=op.operation_id,
+        source_pointer=op.pointer,
+        params=tuple(builder.params),
+        body=body,
+        input_schema=inputs,
+        output_schema=outputs,
+        output_wrapped=wrapped,
+        annotations=annotations_for(op.method),
+        security=_security(op, document),
+        sample=case,
+    )
+
+
+def _sample(
+    op: Operation,
+    params: list[Param],
+    inputs: JsonSchema,
+    outputs: JsonSchema | None,
+    wrapped: bool,
+) -> Sample | None:
+    arguments = sample(inputs, inputs.get("$defs") or {})
+    if not isinstance(arguments, dict):
+        return None
+    path = op.path
+    for param in params:
+        if param.location == "path":
+            value = arguments.get(param.arg)
+            if not isinstance(value, str | int) or isinstance(value, bool):
+                return None
+            path = path.replace("{" + param.wire + "}", quote(str(value), safe=""))
+    if outputs is None:
+        return Sample(arguments=arguments, path=path, status=204, reply=None)
+    reply = sample(outputs, outputs.get("$defs") or {})
+    if reply is None:
+        return None
+    if wrapped:
+        reply = reply.get("result") if isinstance(reply, dict) else None
+    return Sample(arguments=arguments, path=path, status=200, reply=reply)
+
+
+__all__ += ["SchemaSession", "annotations_for", "output_schema"]

@@ -1,0 +1,129 @@
+"""Stage 2: validate the document with openapi-pydantic; errors point at file, JSON pointer, line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import openapi_pydantic
+from pydantic import ValidationError
+
+from .errors import Diagnostic, Level, McpgenError, escape_pointer
+from .load import Source
+
+__all__ = ["Spec", "validate"]
+
+Version = Literal["3.0", "3.1"]
+_MAX_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated OpenAPI document: the raw data (for pointers) and its typed model."""
+
+    source: Source
+    version: Version
+    model: Any
+
+    @property
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.source.data
+        return data
+
+
+def validate(source: Source) -> Spec:
+    data = source.data
+    version = _version(source)
+    try:
+        model = openapi_pydantic.parse_obj(data)
+    except ValidationError as exc:
+        raise McpgenError(_diagnostics(source, exc.errors(include_url=False))) from None
+    return Spec(source=source, version=version, model=model)
+
+
+def _version(source: Source) -> Version:
+    data = source.data
+    if "swagger" in data:
+        raise source.error(
+            "swagger-2",
+            "Swagger 2.0 is not read directly; convert it to OpenAPI 3 first, for example "
+            "with `npx swagger2openapi swagger.yaml -o openapi.yaml`, then run mcpgen on the result",
+            "/swagger",
+        )
+    raw = data.get("openapi")
+    if not isinstance(raw, str):
+        raise source.error("not-openapi", "missing the `openapi` version field (3.0.x or 3.1.x)", "")
+    if raw.startswith("3.0"):
+        return "3.0"
+    if raw.startswith("3.1"):
+        return "3.1"
+    raise source.error(
+        "openapi-version", f"OpenAPI {raw} is not supported (3.0.x and 3.1.x are)", "/openapi"
+    )
+
+
+def _diagnostics(source: Source, errors: Sequence[Any]) -> list[Diagnostic]:
+    """Turn pydantic error locations into JSON pointers into the real document.
+
+    openapi-pydantic reports union branches (`Reference`, `Parameter`, ...) and a version tag in
+    its locations; tokens that are not keys of the document are skipped. Of the union branches
+    at one pointer, the `$ref` complaint is kept only when the node really is a reference.
+    """
+    found: dict[str, Diagnostic] = {}
+    for error in errors:
+        pointer, node = _pointer(source.data, error.get("loc", ()))
+        if _is_reference_branch(error) and not (isinstance(node, dict) and "$ref" in node):
+            continue
+        message = _message(error)
+        key = f"{pointer}\0{message}"
+        if key not in found:
+            found[key] = Diagnostic(
+                Level.ERROR, "invalid", message, source.display, pointer, source.line_of(pointer)
+            )
+    diagnostics = sorted(found.values(), key=lambda d: (d.line or 0, d.pointer or ""))
+    if not diagnostics:
+        diagnostics = [
+            Diagnostic(Level.ERROR, "invalid", "not a valid OpenAPI document", source.display, "")
+        ]
+    if len(diagnostics) > _MAX_SHOWN:
+        rest = len(diagnostics) - _MAX_SHOWN
+        diagnostics = diagnostics[:_MAX_SHOWN]
+        diagnostics.append(
+            Diagnostic(Level.ERROR, "invalid", f"... and {rest} more", source.display)
+        )
+    return diagnostics
+
+
+def _pointer(data: Any, loc: Sequence[Any]) -> tuple[str, Any]:
+    pointer = ""
+    node = data
+    missing_field: str | None = None
+    for token in loc:
+        if isinstance(node, dict) and isinstance(token, str) and token in node:
+            node = node[token]
+            pointer += "/" + escape_pointer(token)
+        elif isinstance(node, list) and isinstance(token, int) and 0 <= token < len(node):
+            node = node[token]
+            pointer += f"/{token}"
+        elif isinstance(token, str) and token[:1].islower() and not token[:1].isdigit():
+            missing_field = token
+    del missing_field
+    return pointer, node
+
+
+def _is_reference_branch(error: Any) -> bool:
+    return "Reference" in [str(t) for t in error.get("loc", ())]
+
+
+def _message(error: Any) -> str:
+    loc = [str(t) for t in error.get("loc", ())]
+    field = loc[-1] if loc else ""
+    text = str(error.get("msg", "invalid"))
+    if error.get("type") == "missing":
+        return f"missing required field `{field}`"
+    if error.get("type") == "extra_forbidden":
+        return f"unknown field `{field}`"
+    if field and not field[:1].isupper() and not field.isdigit():
+        return f"`{field}`: {text}"
+    return text
