@@ -1,0 +1,351 @@
+"""Merging a new rendering into the user's project (see docs: regeneration.md)."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+
+from generator.errors import McpgenError
+from generator.regen import gitops, transaction
+from generator.regen.basefile import BASE_PATH, Base, dump_base, load_base
+from generator.regen.decide import SIDECAR_SUFFIX, Decision, decide, decide_user_owned
+from generator.regen.lock import LOCK_PATH, check_unlocked, hold_lock
+from generator.regen.markers import scan_markers
+from generator.regen.model import FileChange, MergeResult, Rendered, RenderedFile
+from generator.regen.textutil import is_crlf
+
+__all__ = ["apply", "find_conflict_markers", "is_stale"]
+
+_META_DIR = ".mcpgen"
+_GITATTRIBUTES = ".gitattributes"
+_ATTR_LINE = f"{BASE_PATH} linguist-generated=true -diff"
+_NO_EXTRA: Mapping[str, bytes] = MappingProxyType({})
+_RESERVED = (BASE_PATH, LOCK_PATH, transaction.TXN_DIR)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    ops: tuple[transaction.Op, ...]
+    changes: tuple[FileChange, ...]
+    stages: tuple[gitops.ConflictStages, ...]
+
+
+def apply(
+    project: Path,
+    rendered: Rendered,
+    *,
+    user_owned: Sequence[str] = (),
+    dry_run: bool = False,
+    extra_files: Mapping[str, bytes] = _NO_EXTRA,
+) -> MergeResult:
+    """Merge `rendered` into `project` like a careful `git merge`; see regeneration.md."""
+    _check_rendered(rendered)
+    _check_extra(extra_files)
+    _check_is_project(project)
+    patterns = tuple(sorted(set(user_owned)))
+    if dry_run:
+        if project.is_dir():
+            check_unlocked(project)
+            if transaction.is_pending(project):
+                raise _interrupted(project)
+        return _run(project, rendered, patterns, extra_files, write=False)
+    with _meta_dir(project), hold_lock(project):
+        transaction.recover(project)
+        return _run(project, rendered, patterns, extra_files, write=True)
+
+
+def is_stale(project: Path, rendered: Rendered) -> list[str]:
+    """Why `project` is not what `rendered` would produce (compared with its base, so hand
+    edits do not count); an empty list means up to date. Needs no git."""
+    reasons = []
+    if transaction.is_pending(project):
+        reasons.append(f"an interrupted run left {_META_DIR}/txn; run mcpgen generate again")
+    base = load_base(project)
+    if base is None:
+        return [*reasons, f"not generated (no {BASE_PATH})"]
+    wanted = {path: file for path, file in rendered.items() if not _owned(path, base.user_owned)}
+    for path in sorted(set(wanted) | set(base.files)):
+        old, new = base.files.get(path), wanted.get(path)
+        if old is None:
+            reasons.append(f"would add {path}")
+        elif new is None:
+            reasons.append(f"would remove {path}")
+        elif old.content != new.content:
+            reasons.append(f"{path} would change")
+        elif old.executable != new.executable:
+            reasons.append(f"{path} would change (executable bit)")
+    return reasons
+
+
+def find_conflict_markers(project: Path) -> list[str]:
+    """`path:line` of conflict markers a previous run left in files mcpgen manages."""
+    base = load_base(project)
+    if base is None:
+        return []
+    return scan_markers(project, [*base.files, *base.unresolved])
+
+
+def _run(
+    project: Path,
+    rendered: Rendered,
+    patterns: tuple[str, ...],
+    extra_files: Mapping[str, bytes],
+    *,
+    write: bool,
+) -> MergeResult:
+    base = load_base(project) or Base({})
+    left = scan_markers(project, [*base.files, *rendered, *base.unresolved])
+    if left:
+        raise _conflicts_remain(project, left)
+    repo = gitops.find_repo(project) if project.is_dir() else None
+    warnings = _dirty_warning(project, repo)
+    plan = _plan(project, base, rendered, patterns, extra_files)
+    conflicts = tuple(c.path for c in plan.changes if c.action == "conflict")
+    if not write or not plan.ops:
+        return MergeResult(plan.changes, conflicts, tuple(warnings), wrote=False)
+    transaction.commit(project, plan.ops)
+    if repo is not None and plan.stages:
+        warnings += _record(repo, plan.stages)
+    return MergeResult(plan.changes, conflicts, tuple(warnings), wrote=True)
+
+
+def _plan(
+    project: Path,
+    base: Base,
+    rendered: Rendered,
+    patterns: tuple[str, ...],
+    extra_files: Mapping[str, bytes],
+) -> _Plan:
+    decisions = _decide_all(project, base, rendered, patterns)
+    if _GITATTRIBUTES not in rendered:
+        _mark_base_generated(project, decisions)
+    generated = {path: file for path, file in rendered.items() if not _owned(path, patterns)}
+    conflicted = [p for p, d in decisions.items() if d.change and d.change.action == "conflict"]
+    unresolved = tuple(sorted(p for p in conflicted if p not in generated))
+    new_base = dump_base(Base(generated, unresolved, patterns))
+    meta = {**extra_files, BASE_PATH: new_base}
+    ops = [*_file_ops(project, decisions), *_meta_ops(project, meta)]
+    changes = [d.change for _, d in sorted(decisions.items()) if d.change is not None]
+    stages = [d.stages for _, d in sorted(decisions.items()) if d.stages is not None]
+    return _Plan(tuple(ops), tuple(changes), tuple(stages))
+
+
+def _decide_all(
+    project: Path, base: Base, rendered: Rendered, patterns: tuple[str, ...]
+) -> dict[str, Decision]:
+    decisions: dict[str, Decision] = {}
+    for path in sorted(set(base.files) | set(rendered)):
+        ours = _read(project, path)
+        if not _owned(path, patterns):
+            new = rendered.get(path)
+            decisions[path] = decide(path, base.files.get(path), new, ours, gitops.merge_file)
+        elif path in rendered:
+            decisions[path] = decide_user_owned(path, rendered[path], ours)
+    return decisions
+
+
+def _mark_base_generated(project: Path, decisions: dict[str, Decision]) -> None:
+    """Make `.gitattributes` hide base.json from diffs, unless the template owns that file."""
+    earlier = decisions.get(_GITATTRIBUTES)
+    current = earlier.final if earlier is not None else _read(project, _GITATTRIBUTES)
+    marked = _with_attr_line(current)
+    if marked is None:
+        return
+    change = earlier.change if earlier is not None else None
+    if change is None:
+        detail = f"marks {BASE_PATH} as generated"
+        change = FileChange(_GITATTRIBUTES, "updated" if current else "added", detail)
+    stages = earlier.stages if earlier is not None else None
+    decisions[_GITATTRIBUTES] = Decision(marked, change, stages=stages)
+
+
+def _with_attr_line(current: RenderedFile | None) -> RenderedFile | None:
+    if current is None:
+        return RenderedFile(f"{_ATTR_LINE}\n".encode())
+    text = current.content
+    if any(line.split()[:1] == [BASE_PATH.encode()] for line in text.splitlines()):
+        return None
+    newline = b"\r\n" if is_crlf(text) else b"\n"
+    separator = b"" if not text or text.endswith(b"\n") else newline
+    return RenderedFile(text + separator + _ATTR_LINE.encode() + newline, current.executable)
+
+
+def _file_ops(project: Path, decisions: Mapping[str, Decision]) -> list[transaction.Op]:
+    ops: list[transaction.Op] = []
+    for path, decision in sorted(decisions.items()):
+        ops += _op_if_changed(project, path, decision.final)
+        if decision.sidecar is not None:
+            ops += _op_if_changed(project, path + SIDECAR_SUFFIX, decision.sidecar)
+    return ops
+
+
+def _meta_ops(project: Path, meta: Mapping[str, bytes]) -> list[transaction.Op]:
+    """Metadata is written as given, only when its bytes differ; base.json goes last."""
+    order = sorted(meta, key=lambda path: (path == BASE_PATH, path))
+    ops: list[transaction.Op] = []
+    for path in order:
+        current = _read(project, path)
+        if current is None or current.content != meta[path]:
+            ops.append(transaction.Op(path, RenderedFile(meta[path])))
+    return ops
+
+
+def _op_if_changed(project: Path, path: str, final: RenderedFile | None) -> list[transaction.Op]:
+    current = _read(project, path)
+    if final == current:
+        return []
+    if final is not None:
+        _check_parents(project, path)
+    return [transaction.Op(path, final)]
+
+
+def _read(project: Path, path: str) -> RenderedFile | None:
+    full = project / path
+    if full.is_symlink():
+        raise McpgenError.single(
+            "not-a-file",
+            f"{full} is a symbolic link; mcpgen manages {path} as a regular file",
+            file=str(full),
+        )
+    if not full.exists():
+        return None
+    if not full.is_file():
+        raise McpgenError.single(
+            "not-a-file", f"{full} is not a regular file; mcpgen manages {path}", file=str(full)
+        )
+    return RenderedFile(full.read_bytes(), bool(full.stat().st_mode & 0o100))
+
+
+def _check_parents(project: Path, path: str) -> None:
+    for parent in reversed(PurePosixPath(path).parents):
+        full = project / parent
+        if str(parent) != "." and (full.is_symlink() or full.exists()) and not full.is_dir():
+            raise McpgenError.single(
+                "not-a-directory",
+                f"{full} is a file, but mcpgen needs a directory there for {path}",
+                file=str(full),
+            )
+
+
+def _owned(path: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in patterns)
+
+
+def _dirty_warning(project: Path, repo: gitops.Repo | None) -> list[str]:
+    if repo is None:
+        return []
+    try:
+        dirty = gitops.dirty_paths(repo, ignore=(LOCK_PATH, transaction.TXN_DIR + "/"))
+    except gitops.GitError as exc:
+        return [f"could not ask git for uncommitted changes in {project}: {exc}"]
+    if not dirty:
+        return []
+    shown = ", ".join(dirty[:5]) + (", …" if len(dirty) > 5 else "")
+    return [
+        f"{project} has uncommitted changes ({len(dirty)} paths: {shown}); this run's "
+        "changes will be mixed with them"
+    ]
+
+
+def _record(repo: gitops.Repo, stages: Sequence[gitops.ConflictStages]) -> list[str]:
+    try:
+        gitops.record_conflicts(repo, stages)
+    except gitops.GitError as exc:
+        return [f"could not record the conflicts in the git index ({exc}); resolve them by hand"]
+    return []
+
+
+@contextmanager
+def _meta_dir(project: Path) -> Iterator[None]:
+    """Create `.mcpgen/` (and the project) for the lock; remove what was created if the run
+    fails before writing anything else into them."""
+    meta = project / _META_DIR
+    created = [d for d in (meta, project, *project.parents) if not d.exists()]
+    meta.mkdir(parents=True, exist_ok=True)
+    succeeded = False
+    try:
+        yield
+        succeeded = True
+    finally:
+        if not succeeded:
+            _remove_empty(created)
+
+
+def _remove_empty(directories: Sequence[Path]) -> None:
+    for directory in directories:
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+
+
+def _check_is_project(project: Path) -> None:
+    if not os.path.lexists(project):
+        return
+    if project.is_dir():
+        if (project / BASE_PATH).exists() or transaction.is_pending(project):
+            return
+        if _only_leftovers(project):
+            return
+    raise McpgenError.single(
+        "not-a-project",
+        f"{project} exists and is not an mcpgen project; choose an empty directory",
+        file=str(project),
+    )
+
+
+def _only_leftovers(project: Path) -> bool:
+    """An empty directory, perhaps with `.git` or the lock of an interrupted first run."""
+    names = {entry.name for entry in project.iterdir()}
+    if not names <= {".git", _META_DIR}:
+        return False
+    meta = project / _META_DIR
+    return not meta.exists() or {e.name for e in meta.iterdir()} <= {"lock", "txn"}
+
+
+def _check_rendered(rendered: Rendered) -> None:
+    for path in rendered:
+        _check_relative(path)
+        if path.split("/")[0] in (_META_DIR, ".git"):
+            raise ValueError(f"rendered path {path!r} is inside {_META_DIR}/ or .git/")
+    dirs = {str(parent) for path in rendered for parent in PurePosixPath(path).parents}
+    clashes = sorted(dirs & set(rendered))
+    if clashes:
+        raise ValueError(f"rendered paths are both a file and a directory: {clashes}")
+
+
+def _check_extra(extra_files: Mapping[str, bytes]) -> None:
+    for path in extra_files:
+        _check_relative(path)
+        inside = path.startswith(_META_DIR + "/")
+        if not inside or any(path == r or path.startswith(r + "/") for r in _RESERVED):
+            raise ValueError(f"extra file {path!r} must be under {_META_DIR}/ and not reserved")
+
+
+def _check_relative(path: str) -> None:
+    parts = path.split("/")
+    if not path or "\\" in path or any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"not a relative POSIX path inside the project: {path!r}")
+
+
+def _conflicts_remain(project: Path, places: Sequence[str]) -> McpgenError:
+    shown = "\n  ".join(places)
+    return McpgenError.single(
+        "conflicts-remain",
+        f"{project} still has conflicts from the last run; resolve them (edit the file, "
+        f"remove the markers; for a .mcpgen-new file keep one version and delete the other), "
+        f"then run again:\n  {shown}",
+        file=str(project),
+    )
+
+
+def _interrupted(project: Path) -> McpgenError:
+    return McpgenError.single(
+        "interrupted",
+        f"an earlier run in {project} was interrupted; run mcpgen generate (not a dry run) "
+        "to undo it first",
+        file=str(project),
+    )

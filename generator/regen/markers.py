@@ -1,0 +1,37 @@
+"""Finding conflict markers (and binary side files) left by a previous run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from generator.regen.decide import SIDECAR_SUFFIX
+from generator.regen.gitops import LABEL_OURS, LABEL_THEIRS
+
+__all__ = ["scan_markers"]
+
+_MARKERS = (f"<<<<<<< {LABEL_OURS}".encode(), f">>>>>>> {LABEL_THEIRS}".encode())
+
+
+def scan_markers(project: Path, paths: Iterable[str]) -> list[str]:
+    """`path:line` for every marker line mcpgen wrote that is still in one of `paths`, and
+    `path.mcpgen-new:1` for every binary side file still present next to one of them."""
+    found: list[str] = []
+    for path in sorted(set(paths)):
+        found += _scan_file(project, path)
+        sidecar = path + SIDECAR_SUFFIX
+        if (project / sidecar).is_file():
+            found.append(f"{sidecar}:1")
+    return found
+
+
+def _scan_file(project: Path, path: str) -> list[str]:
+    full = project / path
+    if full.is_symlink() or not full.is_file():
+        return []
+    lines = full.read_bytes().split(b"\n")
+    return [
+        f"{path}:{number}"
+        for number, line in enumerate(lines, start=1)
+        if line.rstrip(b"\r").startswith(_MARKERS)
+    ]

@@ -1,0 +1,52 @@
+"""The values passed in and out of the regeneration merge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+__all__ = ["Action", "FileChange", "MergeResult", "Rendered", "RenderedFile"]
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """One file's bytes and whether it is executable."""
+
+    content: bytes
+    executable: bool = False
+
+
+Rendered: TypeAlias = Mapping[str, RenderedFile]
+"""A rendered tree: POSIX relative path inside the project → file."""
+
+Action: TypeAlias = Literal[
+    "added",
+    "updated",
+    "merged",
+    "conflict",
+    "deleted",
+    "kept-deleted",
+    "kept-edited",
+    "unchanged",
+    "created-user-owned",
+]
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """What a run did (or, for a dry run, would do) to one project file."""
+
+    path: str
+    action: Action
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """The outcome of one run; `changes` is sorted by path and omits unchanged files."""
+
+    changes: tuple[FileChange, ...]
+    conflicts: tuple[str, ...]
+    warnings: tuple[str, ...]
+    wrote: bool
