@@ -85,9 +85,13 @@ def find_repo(project: Path) -> Repo | None:
 
 
 def dirty_paths(repo: Repo, ignore: Sequence[str]) -> list[str]:
-    """Paths under the project with uncommitted changes, except those starting with `ignore`."""
+    """Paths under the project with uncommitted changes, except those starting with `ignore`.
+
+    `--no-optional-locks` keeps `git status` from rewriting the index (dry runs write nothing).
+    """
     spec = repo.prefix or "."
-    out = _git(repo.top, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", spec)
+    args = ("--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all")
+    out = _git(repo.top, *args, "--", spec)
     paths: list[str] = []
     entries = iter(out.decode("utf-8", "surrogateescape").split("\0"))
     for entry in entries:

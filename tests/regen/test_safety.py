@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -232,9 +233,11 @@ def test_dry_run_writes_nothing_and_reports_the_real_changes(tmp_path: Path) -> 
     commit_all(project)
     copy = tmp_path / "copy"
     shutil.copytree(project, copy)
-    before = snapshot(project)
+    os.utime(project / "README.md", (1_000_000_000, 1_000_000_000))
+    before, index = snapshot(project), (project / ".git/index").read_bytes()
     dry = apply(project, render(NEW_OPS), user_owned=USER_OWNED, dry_run=True)
     assert snapshot(project) == before
+    assert (project / ".git/index").read_bytes() == index
     assert status(project) == []
     assert not dry.wrote
     real = apply(copy, render(NEW_OPS), user_owned=USER_OWNED)
@@ -262,3 +265,35 @@ def test_merge_result_is_deterministic(tmp_path: Path) -> None:
     assert results[0] == results[1]
     assert digests[0] == digests[1]
     assert [c.path for c in results[0].changes] == sorted(c.path for c in results[0].changes)
+
+
+def test_staging_left_by_a_run_killed_while_preparing_is_discarded(tmp_path: Path) -> None:
+    project = tmp_path / "books"
+    apply(project, render(OPS))
+    staging = project / transaction.TXN_DIR / "new"
+    staging.mkdir(parents=True)
+    (staging / "0").write_text("half-written\n")
+    result = apply(project, render({**OPS, "add_book": "Add a book."}))
+    assert result.wrote
+    assert sorted(p.name for p in (project / ".mcpgen").iterdir()) == ["base.json"]
+
+
+def test_symlink_at_a_managed_path_is_refused(tmp_path: Path) -> None:
+    project = tmp_path / "books"
+    apply(project, render(OPS))
+    (project / "README.md").unlink()
+    (project / "README.md").symlink_to(tmp_path / "elsewhere.md")
+    with pytest.raises(McpgenError) as caught:
+        apply(project, render(OPS))
+    assert caught.value.diagnostics[0].code == "not-a-file"
+
+
+def test_file_where_a_directory_is_needed_is_refused(tmp_path: Path) -> None:
+    project = tmp_path / "books"
+    apply(project, render(OPS))
+    (project / "docs").write_text("a file, not a directory\n")
+    before = snapshot(project)
+    with pytest.raises(McpgenError) as caught:
+        apply(project, {**render(OPS), "docs/index.md": render(OPS)["README.md"]})
+    assert caught.value.diagnostics[0].code == "not-a-directory"
+    assert snapshot(project) == before
