@@ -352,3 +352,18 @@ def test_project_in_a_monorepo_subfolder(tmp_path: Path) -> None:
     assert [line.split("\t")[1] for line in unmerged] == [f"services/books/{TOOL}"] * 3
     assert [line.split()[2] for line in unmerged] == ["1", "2", "3"]
     assert f"UU services/books/{TOOL}" in status(repo)
+
+
+def test_renamed_operation_is_a_delete_plus_an_add(tmp_path: Path) -> None:
+    project = generated_repo(tmp_path)
+    edit(project / "src/books/tools/list_books.py", "    query = {}\n", "    query = {'n': 5}\n")
+    commit_all(project, "page size")
+    result = apply(project, render({"get_book": "Fetch one book.", "search_books": "Search."}))
+    assert actions(result) == {
+        "src/books/server.py": "updated",
+        "src/books/tools/list_books.py": "conflict",
+        "src/books/tools/search_books.py": "added",
+    }
+    kept = (project / "src/books/tools/list_books.py").read_text()
+    assert kept.startswith("<<<<<<< ours (project)\n")
+    assert "query = {'n': 5}" in kept
