@@ -126,6 +126,8 @@ class _Bundler:
                 "remote-ref", f"remote $ref '{ref}' is not fetched; save it next to the spec", pointer
             )
         file = (owner.path.parent / unquote(target)).resolve()
+        if file == self.main.path.resolve():
+            return "#" + fragment
         if file not in self.files:
             shown = str(Path(owner.display).parent / target)
             if not file.is_file():

@@ -1,0 +1,5 @@
+"""`python -m generator` is the `mcpgen` command."""
+
+from .cli import main
+
+main()

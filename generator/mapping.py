@@ -1,0 +1,182 @@
+"""The mapping file (`mcpgen.yaml`): the curation layer between an API and its MCP server.
+
+A strict model: an unknown or misspelt key is a located error. Its JSON Schema is published as
+`mcpgen.schema.json` (regenerate with `python scripts/mapping_schema.py`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import Diagnostic, Level, McpgenError, escape_pointer
+from .load import Source, read_source
+
+__all__ = [
+    "Argument",
+    "Mapping",
+    "Match",
+    "OperationOverride",
+    "PromptArgument",
+    "PromptSpec",
+    "Rule",
+    "ServerSettings",
+    "load_mapping",
+    "mapping_json_schema",
+]
+
+Kind = Literal["tool", "resource", "resource_template", "exclude"]
+Method = Literal["GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Strict):
+    """What the server says about itself."""
+
+    name: Annotated[
+        str | None,
+        Field(description="Server name; the project is `<name>-mcp`. Default: from info.title."),
+    ] = None
+    title: Annotated[str | None, Field(description="Human-readable title. Default: from the spec.")] = None
+    instructions: Annotated[
+        str | None, Field(description="Instructions sent to clients at initialisation.")
+    ] = None
+    version: Annotated[str | None, Field(description="Server version. Default: info.version.")] = None
+    base_url: Annotated[
+        str | None,
+        Field(description="Default upstream base URL. Default: the spec's first server URL."),
+    ] = None
+
+
+class Match(_Strict):
+    """Which operations a rule applies to; every given condition must hold (empty: all)."""
+
+    methods: Annotated[list[Method], Field(description="HTTP methods, upper case.")] = []
+    paths: Annotated[
+        list[str], Field(description="Path globs: `*` matches one segment, `**` any number.")
+    ] = []
+    tags: Annotated[list[str], Field(description="Any of these tags.")] = []
+    operation_ids: Annotated[list[str], Field(description="operationId globs (`*`, `?`).")] = []
+    deprecated: Annotated[bool | None, Field(description="Only (un)deprecated operations.")] = None
+
+
+class Rule(_Strict):
+    """One ordered rule: the first rule that matches an operation decides what it becomes."""
+
+    match: Match = Match()
+    kind: Annotated[Kind, Field(alias="as", description="What matching operations become.")]
+
+
+class Annotations(_Strict):
+    read_only: bool | None = None
+    destructive: bool | None = None
+    idempotent: bool | None = None
+    open_world: bool | None = None
+
+
+class Argument(_Strict):
+    """Per-argument changes: rename it, or hide it and always send a fixed value."""
+
+    name: Annotated[str | None, Field(description="New argument name seen by agents.")] = None
+    description: str | None = None
+    hidden: Annotated[bool, Field(description="Leave it out of the tool's input schema.")] = False
+    value: Annotated[Any, Field(description="The value sent when hidden.")] = None
+
+
+class OperationOverride(_Strict):
+    """Changes to one operation, keyed by operationId or `METHOD /path`."""
+
+    name: Annotated[str | None, Field(description="Tool name, `^[a-zA-Z0-9_-]{1,64}$`.")] = None
+    title: str | None = None
+    description: str | None = None
+    annotations: Annotations | None = None
+    arguments: dict[str, Argument] = {}
+    keep_fields: Annotated[
+        list[str],
+        Field(description="Reply fields to keep (dotted paths, `[]` steps into arrays); the rest is cut."),
+    ] = []
+    uri: Annotated[
+        str | None, Field(description="Resource URI (template) when the operation is a resource.")
+    ] = None
+
+
+class PromptArgument(_Strict):
+    name: str
+    description: str = ""
+    required: bool = True
+
+
+class PromptSpec(_Strict):
+    """A prompt declared in the mapping: a message template filled with its arguments."""
+
+    name: str
+    title: str | None = None
+    description: str = ""
+    arguments: list[PromptArgument] = []
+    template: Annotated[str, Field(description="User message; `{argument}` is replaced.")]
+
+
+class Mapping(_Strict):
+    """The whole mapping file."""
+
+    version: Literal[1] = 1
+    server: ServerSettings = ServerSettings()
+    exposure: Annotated[
+        Literal["tools", "compact"],
+        Field(
+            description="`tools`: one tool per operation; `compact`: three meta-tools "
+            "(search, describe, call) for huge APIs."
+        ),
+    ] = "tools"
+    default: Annotated[Kind, Field(description="What operations no rule matches become.")] = "tool"
+    rules: list[Rule] = []
+    operations: dict[str, OperationOverride] = {}
+    prompts: list[PromptSpec] = []
+
+
+def mapping_json_schema() -> dict[str, Any]:
+    schema = Mapping.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "mcpgen mapping file (mcpgen.yaml)"
+    return schema
+
+
+def load_mapping(path: Path | None, display: str | None = None) -> tuple[Mapping, Source | None]:
+    """Read and check a mapping file; None gives the defaults."""
+    if path is None:
+        return Mapping(), None
+    source = read_source(path, display)
+    data = source.data if source.data is not None else {}
+    if not isinstance(data, dict):
+        raise source.error("mapping", "the mapping file must be a YAML mapping", "")
+    try:
+        return Mapping.model_validate(data), source
+    except ValidationError as exc:
+        raise McpgenError(_diagnostics(source, exc)) from None
+
+
+def _diagnostics(source: Source, exc: ValidationError) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for error in exc.errors(include_url=False):
+        loc = [str(t) for t in error["loc"]]
+        pointer = "".join("/" + escape_pointer(t) for t in loc)
+        if error["type"] == "extra_forbidden":
+            message = f"unknown key `{loc[-1]}`"
+        elif error["type"] == "missing":
+            message = f"missing required key `{loc[-1]}`"
+        else:
+            message = f"`{loc[-1] if loc else 'mapping'}`: {error['msg']}"
+        found.append(
+            Diagnostic(Level.ERROR, "mapping", message, source.display, pointer, source.line_of(pointer))
+        )
+    return found
+
+
+def dump_schema(path: Path) -> None:
+    path.write_text(json.dumps(mapping_json_schema(), indent=2, sort_keys=True) + "\n")

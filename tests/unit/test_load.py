@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.errors import McpgenError
+from generator.load import load_document
+
+
+def test_relative_file_refs_are_bundled_as_local_pointers(tmp_path: Path) -> None:
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "openapi.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "components:\n  schemas:\n    Pet:\n      $ref: 'schemas/pet.yaml#/Pet'\n"
+    )
+    (tmp_path / "schemas" / "pet.yaml").write_text(
+        "Pet:\n  type: object\n  properties:\n    owner: {$ref: '#/Owner'}\n"
+        "    back: {$ref: '../openapi.yaml#/components/schemas/Pet'}\n"
+        "Owner: {type: string}\n"
+    )
+    data = load_document(tmp_path / "openapi.yaml").data
+    assert data["components"]["schemas"]["Pet"] == {"$ref": "#/x-mcpgen-bundled/0/Pet"}
+    pet = data["x-mcpgen-bundled"]["0"]["Pet"]
+    assert pet["properties"]["owner"] == {"$ref": "#/x-mcpgen-bundled/0/Owner"}
+    assert pet["properties"]["back"] == {"$ref": "#/components/schemas/Pet"}
+
+
+def test_lines_of_pointers_in_yaml_and_json(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("openapi: 3.0.3\npaths:\n  /x:\n    get:\n      summary: s\n")
+    source = load_document(tmp_path / "a.yaml")
+    assert source.line_of("/paths/~1x/get/summary") == 5
+    assert source.line_of("/paths/~1x/get/nothing/here") == 4
+    (tmp_path / "a.json").write_text('{\n "openapi": "3.1.0",\n "paths": {\n  "/x": {"get": {}}\n }\n}\n')
+    source = load_document(tmp_path / "a.json")
+    assert source.line_of("/paths/~1x/get") == 4
+    assert source.line_of("/openapi") == 2
+
+
+def test_a_missing_ref_file_is_located(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "components:\n  schemas:\n    Pet:\n      $ref: 'nope.yaml#/Pet'\n"
+    )
+    with pytest.raises(McpgenError) as caught:
+        load_document(tmp_path / "a.yaml", "a.yaml")
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.pointer == "/components/schemas/Pet"
+    assert diagnostic.line == 7
+    assert "missing file" in diagnostic.message
+
+
+def test_invalid_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_bytes(b"openapi: \xff\n")
+    with pytest.raises(McpgenError, match="not UTF-8"):
+        load_document(tmp_path / "a.yaml")
