@@ -1,0 +1,7 @@
+"""Test harness shared by the functional tests.
+
+- `net`: free ports on 127.0.0.1 and ASGI apps served from a thread (`serve_in_thread`).
+- `procs`: subprocesses in their own session, bounded waits, group killed on exit.
+- `node`: the MCP Inspector CLI and the conformance suite from `tools/node`.
+- `mcpclient`: the official Python MCP client against a server over HTTP.
+"""
