@@ -17,6 +17,8 @@ __all__ = [
     "JsonSchema",
     "Param",
     "Project",
+    "Prompt",
+    "PromptArgument",
     "Sample",
     "SecurityScheme",
     "Tool",
@@ -73,6 +75,7 @@ class Sample(_Frozen):
     path: str  # the request path the upstream must see (relative to the base URL)
     status: int
     reply: Any  # the JSON the stand-in upstream answers with (None: an empty body)
+    uri: str | None = None  # for resources: the URI to read
 
 
 class Tool(_Frozen):
@@ -93,6 +96,10 @@ class Tool(_Frozen):
     annotations: Annotations
     security: tuple[tuple[str, ...], ...]  # alternatives; each lists scheme keys, all needed
     sample: Sample | None = None  # None when no valid sample could be made
+    kind: Literal["tool", "resource", "resource_template"] = "tool"
+    uri: str | None = None  # resource URI or URI template (RFC 6570 level 1)
+    fixed: dict[str, Any] = {}  # hidden arguments: handler parameter → value always sent
+    keep_fields: tuple[str, ...] = ()  # reply fields kept (dotted paths); () keeps all
 
 
 class Credential(_Frozen):
@@ -107,6 +114,20 @@ class SecurityScheme(_Frozen):
     param: str = "Authorization"  # header/query/cookie name for api keys
     credentials: tuple[Credential, ...]
     description: str
+
+
+class PromptArgument(_Frozen):
+    name: str
+    description: str
+    required: bool
+
+
+class Prompt(_Frozen):
+    name: str
+    title: str | None
+    description: str
+    arguments: tuple[PromptArgument, ...]
+    template: str
 
 
 class Project(_Frozen):
@@ -127,4 +148,6 @@ class Project(_Frozen):
     mcpgen_version: str
     tools: tuple[Tool, ...]
     security: tuple[SecurityScheme, ...]
+    exposure: Literal["tools", "compact"] = "tools"
+    prompts: tuple[Prompt, ...] = ()
     warnings: tuple[str, ...] = ()

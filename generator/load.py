@@ -62,7 +62,7 @@ def parse_text(text: str, display: str) -> Any:
                 "syntax", f"invalid JSON: {exc.msg}", file=display, line=exc.lineno
             ) from None
     try:
-        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise McpgenError.single(
@@ -123,7 +123,9 @@ class _Bundler:
         target, _, fragment = ref.partition("#")
         if re.match(r"^[a-z][a-z0-9+.-]*://", target):
             raise owner.error(
-                "remote-ref", f"remote $ref '{ref}' is not fetched; save it next to the spec", pointer
+                "remote-ref",
+                f"remote $ref '{ref}' is not fetched; save it next to the spec",
+                pointer,
             )
         file = (owner.path.parent / unquote(target)).resolve()
         if file == self.main.path.resolve():
@@ -156,7 +158,7 @@ def _walk(node: Any, pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
 def _yaml_lines(text: str) -> dict[str, int]:
     lines: dict[str, int] = {}
     try:
-        root = yaml.compose(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+        root = yaml.compose(text, Loader=_YAML_LOADER)
     except yaml.YAMLError:
         return lines
     stack: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []

@@ -43,11 +43,15 @@ class ServerSettings(_Strict):
         str | None,
         Field(description="Server name; the project is `<name>-mcp`. Default: from info.title."),
     ] = None
-    title: Annotated[str | None, Field(description="Human-readable title. Default: from the spec.")] = None
+    title: Annotated[
+        str | None, Field(description="Human-readable title. Default: from the spec.")
+    ] = None
     instructions: Annotated[
         str | None, Field(description="Instructions sent to clients at initialisation.")
     ] = None
-    version: Annotated[str | None, Field(description="Server version. Default: info.version.")] = None
+    version: Annotated[str | None, Field(description="Server version. Default: info.version.")] = (
+        None
+    )
     base_url: Annotated[
         str | None,
         Field(description="Default upstream base URL. Default: the spec's first server URL."),
@@ -99,7 +103,7 @@ class OperationOverride(_Strict):
     arguments: dict[str, Argument] = {}
     keep_fields: Annotated[
         list[str],
-        Field(description="Reply fields to keep (dotted paths, `[]` steps into arrays); the rest is cut."),
+        Field(description="Reply fields to keep, as dotted paths (lists are stepped through)."),
     ] = []
     uri: Annotated[
         str | None, Field(description="Resource URI (template) when the operation is a resource.")
@@ -173,7 +177,9 @@ def _diagnostics(source: Source, exc: ValidationError) -> list[Diagnostic]:
         else:
             message = f"`{loc[-1] if loc else 'mapping'}`: {error['msg']}"
         found.append(
-            Diagnostic(Level.ERROR, "mapping", message, source.display, pointer, source.line_of(pointer))
+            Diagnostic(
+                Level.ERROR, "mapping", message, source.display, pointer, source.line_of(pointer)
+            )
         )
     return found
 

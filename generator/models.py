@@ -9,13 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from datamodel_code_generator import (
-    DataModelType,
-    GenerateConfig,
-    InputFileType,
-    PythonVersion,
-    generate,
-)
+import datamodel_code_generator
+from datamodel_code_generator import GenerateConfig, generate
+from datamodel_code_generator.enums import DataModelType, InputFileType
+from datamodel_code_generator.format import PythonVersion
 
 from .errors import Report
 
@@ -53,7 +50,7 @@ def generate_models(document: dict[str, Any], report: Report, file: str) -> str:
         return EMPTY
     try:
         source = generate(json.dumps(document), config=_config())
-    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+    except (datamodel_code_generator.Error, ValueError, TypeError, KeyError, RecursionError) as exc:
         report.warn(
             "models-skipped",
             f"datamodel-code-generator could not model the schemas ({type(exc).__name__}: "

@@ -14,7 +14,7 @@ from typing import Any
 import copier
 
 from .format import format_tree
-from .ir import Param, Project, Tool
+from .ir import Param, Project, Prompt, Tool
 
 __all__ = ["Tree", "read_tree", "render", "render_tree", "template_dir", "view"]
 
@@ -71,25 +71,44 @@ def _tool_view(tool: Tool) -> dict[str, Any]:
         "idempotent": _lit(a.idempotent),
         "open_world": _lit(a.open_world),
         "security": _lit([list(alt) for alt in tool.security]),
+        "kind": _lit(tool.kind),
+        "uri": _lit(tool.uri),
+        "fixed": _lit(tool.fixed),
+        "keep_fields": _lit(tool.keep_fields),
     }
     for location in ("path", "query", "header", "cookie", "body"):
-        data[f"{location}_params"] = [
-            _param_view(p) for p in tool.params if p.location == location
-        ]
+        data[f"{location}_params"] = [_param_view(p) for p in tool.params if p.location == location]
     if tool.sample is not None:
         data["sample_lit"] = {
             "arguments": _lit(tool.sample.arguments),
             "path": _lit(tool.sample.path),
             "reply": _lit(tool.sample.reply),
+            "uri": _lit(tool.sample.uri),
         }
     data["body_keyword"] = _BODY_KEYWORDS[tool.body.encoding] if tool.body else None
     data["hints"] = _hints(tool)
     return data
 
 
+def _prompt_view(prompt: Prompt) -> dict[str, Any]:
+    data = prompt.model_dump(mode="json")
+    data["lit"] = {
+        k: _lit(getattr(prompt, k)) for k in ("name", "title", "description", "template")
+    }
+    data["arguments"] = [
+        {
+            **a.model_dump(mode="json"),
+            "lit": {k: _lit(getattr(a, k)) for k in ("name", "description", "required")},
+        }
+        for a in prompt.arguments
+    ]
+    return data
+
+
 def view(project: Project) -> dict[str, Any]:
     data = project.model_dump(mode="json")
     data["tools"] = [_tool_view(t) for t in project.tools]
+    data["prompts"] = [_prompt_view(p) for p in project.prompts]
     data["lit"] = {
         "dist_name": _lit(project.dist_name),
         "version": _lit(project.version),
@@ -98,6 +117,7 @@ def view(project: Project) -> dict[str, Any]:
         "title": _lit(project.title),
         "instructions": _lit(project.instructions),
         "api_title": _lit(project.api_title),
+        "exposure": _lit(project.exposure),
     }
     return data
 
@@ -134,4 +154,3 @@ def render_tree(project: Project, models_source: str) -> Tree:
         render(project, models_source, out)
         format_tree(out)
         return read_tree(out)
-

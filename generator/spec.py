@@ -1,4 +1,4 @@
-"""Stage 2: validate the document with openapi-pydantic; errors point at file, JSON pointer, line."""
+"""Stage 2: validate with openapi-pydantic; errors point at the file, JSON pointer and line."""
 
 from __future__ import annotations
 
@@ -47,13 +47,15 @@ def _version(source: Source) -> Version:
     if "swagger" in data:
         raise source.error(
             "swagger-2",
-            "Swagger 2.0 is not read directly; convert it to OpenAPI 3 first, for example "
-            "with `npx swagger2openapi swagger.yaml -o openapi.yaml`, then run mcpgen on the result",
+            "Swagger 2.0 is not read directly; convert it to OpenAPI 3 first, for example with "
+            "`npx swagger2openapi swagger.yaml -o openapi.yaml`, then run mcpgen on the result",
             "/swagger",
         )
     raw = data.get("openapi")
     if not isinstance(raw, str):
-        raise source.error("not-openapi", "missing the `openapi` version field (3.0.x or 3.1.x)", "")
+        raise source.error(
+            "not-openapi", "missing the `openapi` version field (3.0.x or 3.1.x)", ""
+        )
     if raw.startswith("3.0"):
         return "3.0"
     if raw.startswith("3.1"):
@@ -98,7 +100,6 @@ def _diagnostics(source: Source, errors: Sequence[Any]) -> list[Diagnostic]:
 def _pointer(data: Any, loc: Sequence[Any]) -> tuple[str, Any]:
     pointer = ""
     node = data
-    missing_field: str | None = None
     for token in loc:
         if isinstance(node, dict) and isinstance(token, str) and token in node:
             node = node[token]
@@ -106,9 +107,6 @@ def _pointer(data: Any, loc: Sequence[Any]) -> tuple[str, Any]:
         elif isinstance(node, list) and isinstance(token, int) and 0 <= token < len(node):
             node = node[token]
             pointer += f"/{token}"
-        elif isinstance(token, str) and token[:1].islower() and not token[:1].isdigit():
-            missing_field = token
-    del missing_field
     return pointer, node
 
 

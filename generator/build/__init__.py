@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
 from ..errors import McpgenError, Report
-from ..ir import Project, Tool
+from ..ir import Project, Prompt, PromptArgument, Tool
+from ..load import Source
+from ..mapping import Mapping
 from ..spec import Spec
 from .naming import NameAllocator, py_identifier, snake, tool_name_ok
 from .operations import build_tool, iter_operations
+from .overrides import apply_override
+from .resources import resource_uri
 from .schemas import SchemaConverter
 from .security import security_schemes
+from .select import Selected, select
 
 __all__ = ["BuildOptions", "build_project", "default_name"]
 
@@ -21,6 +26,8 @@ __all__ = ["BuildOptions", "build_project", "default_name"]
 @dataclass(frozen=True)
 class BuildOptions:
     name: str | None = None  # the server's name; the project is `<name>-mcp`
+    mapping: Mapping = field(default_factory=Mapping)
+    mapping_source: Source | None = None  # where the mapping came from, for located errors
 
 
 def default_name(document: dict[str, Any]) -> str:
@@ -40,7 +47,9 @@ def _names(name: str, file: str) -> tuple[str, str, str]:
     return cleaned, dist, package
 
 
-def _base_url(document: dict[str, Any], report: Report, file: str) -> str:
+def _base_url(document: dict[str, Any], report: Report, file: str, given: str | None) -> str:
+    if given:
+        return given.rstrip("/")
     servers = document.get("servers") or []
     if not servers or not isinstance(servers[0], dict):
         report.warn("no-server-url", "the spec names no server: set UPSTREAM_BASE_URL", file=file)
@@ -63,9 +72,11 @@ def build_project(spec: Spec, options: BuildOptions, report: Report) -> Project:
     document = spec.data
     file = spec.source.display
     info = document.get("info") or {}
-    name, dist, package = _names(options.name or default_name(document), file)
+    settings = options.mapping.server
+    name, dist, package = _names(options.name or settings.name or default_name(document), file)
     converter = SchemaConverter(document, version=spec.version, file=file, report=report)
-    tools = _tools(document, converter, report, file)
+    chosen = select(iter_operations(document), options.mapping, options.mapping_source)
+    tools = _tools(chosen, document, converter, report, file, name, options.mapping_source)
     api_title = str(info.get("title") or name)
     description = str(info.get("summary") or info.get("description") or "").strip()
     return Project(
@@ -73,17 +84,19 @@ def build_project(spec: Spec, options: BuildOptions, report: Report) -> Project:
         package=package,
         script=dist,
         server_name=name,
-        title=f"{api_title} (MCP)",
-        version=str(info.get("version") or "0.1.0"),
+        title=settings.title or f"{api_title} (MCP)",
+        version=settings.version or str(info.get("version") or "0.1.0"),
         description=description.splitlines()[0] if description else f"MCP server for {api_title}",
-        instructions=_instructions(api_title, description),
+        instructions=settings.instructions or _instructions(api_title, description),
         api_title=api_title,
         api_version=str(info.get("version") or ""),
-        base_url=_base_url(document, report, file),
+        base_url=_base_url(document, report, file, settings.base_url),
         spec_file=spec.source.path.name,
         mcpgen_version=__version__,
         tools=tuple(tools),
         security=tuple(security_schemes(document, report, file)),
+        exposure=options.mapping.exposure,
+        prompts=tuple(_prompts(options.mapping)),
         warnings=tuple(d.render() for d in report.warnings),
     )
 
@@ -95,17 +108,56 @@ def _instructions(api_title: str, description: str) -> str:
     return text
 
 
+def _prompts(mapping: Mapping) -> list[Prompt]:
+    return [
+        Prompt(
+            name=p.name,
+            title=p.title,
+            description=p.description,
+            arguments=tuple(
+                PromptArgument(name=a.name, description=a.description, required=a.required)
+                for a in p.arguments
+            ),
+            template=p.template,
+        )
+        for p in mapping.prompts
+    ]
+
+
 def _tools(
-    document: dict[str, Any], converter: SchemaConverter, report: Report, file: str
+    chosen: list[Selected],
+    document: dict[str, Any],
+    converter: SchemaConverter,
+    report: Report,
+    file: str,
+    server: str,
+    mapping_source: Source | None,
 ) -> list[Tool]:
     names = NameAllocator("tool", report)
+    wanted = [s.override.name for s in chosen if s.override.name]
+    duplicates = sorted({n for n in wanted if wanted.count(n) > 1})
+    if duplicates:
+        raise McpgenError.single(
+            "mapping",
+            f"two operations are renamed to the same tool name: {duplicates}",
+            file=mapping_source.display if mapping_source else None,
+            pointer="/operations",
+        )
+    names.reserve(wanted)
     tools: list[Tool] = []
-    for op in iter_operations(document):
-        name = names.allocate(op.wanted_name(), where=op.pointer)
+    for selected in chosen:
+        op = selected.op
+        name = selected.override.name or names.allocate(op.wanted_name(), where=op.pointer)
         if not tool_name_ok(name):
             raise McpgenError.single(
-                "tool-name", f"no valid tool name for this operation ('{name}')", file=file,
+                "tool-name",
+                f"no valid tool name for this operation ('{name}')",
+                file=file,
                 pointer=op.pointer,
             )
-        tools.append(build_tool(op, name, document, converter, report, file))
+        built = build_tool(op, name, document, converter, report, file)
+        built = apply_override(built, selected.override, selected.override_key, mapping_source)
+        if selected.kind != "tool":
+            built = resource_uri(built, selected, server, mapping_source)
+        tools.append(built)
     return tools

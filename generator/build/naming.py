@@ -138,7 +138,9 @@ class NameAllocator:
         name = shorten(wanted, self.limit)
         if name != wanted:
             self.report.warn(
-                "name-shortened", f"{self.scope} name '{wanted}' shortened to '{name}'", pointer=where
+                "name-shortened",
+                f"{self.scope} name '{wanted}' shortened to '{name}'",
+                pointer=where,
             )
         if name in self.taken:
             number = 2

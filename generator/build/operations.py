@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 from ..errors import McpgenError, Report, join_pointer
 from ..ir import Annotations, Body, BodyEncoding, JsonSchema, Param, Sample, Tool
-from .samples import sample
 from .naming import NameAllocator, operation_words, py_identifier, snake
+from .samples import sample
 from .schemas import SchemaConverter, SchemaSession, check_schema, python_type
 
 __all__ = ["METHODS", "Operation", "build_tool", "iter_operations"]
@@ -95,7 +95,10 @@ class _ToolBuilder:
                     pointer = f"{base}/{index}"
                 if not isinstance(node, dict) or "name" not in node or "in" not in node:
                     raise McpgenError.single(
-                        "invalid", "a parameter needs `name` and `in`", file=self.file, pointer=pointer
+                        "invalid",
+                        "a parameter needs `name` and `in`",
+                        file=self.file,
+                        pointer=pointer,
                     )
                 merged[(str(node["in"]), str(node["name"]))] = (node, pointer)
         return [
@@ -155,7 +158,7 @@ class _ToolBuilder:
                 py_name=py_name,
                 py_type=py_type,
                 wire=wire,
-                location=location,  # type: ignore[arg-type]
+                location=location,
                 required=required,
                 style=style,
                 explode=explode,
@@ -265,7 +268,7 @@ def _success_json(op: Operation, converter: SchemaConverter) -> tuple[Any, str] 
     codes = sorted(str(c) for c in responses if str(c).startswith("2"))
     session = converter.session("output")
     for code in codes:
-        node, pointer = session.resolve(responses[code] if code in responses else responses[int(code)])
+        node, _ = session.resolve(responses[code] if code in responses else responses[int(code)])
         if not isinstance(node, dict):
             continue
         content = node.get("content") or {}

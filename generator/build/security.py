@@ -18,7 +18,12 @@ def security_schemes(document: dict[str, Any], report: Report, file: str) -> lis
         node = schemes[key]
         pointer = join_pointer("/components/securitySchemes", key)
         if not isinstance(node, dict) or "$ref" in node:
-            report.warn("security-ref", "referenced security schemes are not read", file=file, pointer=pointer)
+            report.warn(
+                "security-ref",
+                "referenced security schemes are not read",
+                file=file,
+                pointer=pointer,
+            )
             continue
         scheme = _scheme(key, node)
         if scheme is None:

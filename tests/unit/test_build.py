@@ -32,13 +32,23 @@ def test_bookshop_tools_and_arguments() -> None:
         load_spec(ROOT / "specs/bookshop/openapi.yaml"), BuildOptions(name="bookshop"), Report()
     )
     assert [t.name for t in project.tools] == [
-        "list_books", "create_book", "get_book", "replace_book", "delete_book", "add_review",
-        "get_authors_by_author_id_books", "get_category",
+        "list_books",
+        "create_book",
+        "get_book",
+        "replace_book",
+        "delete_book",
+        "add_review",
+        "get_authors_by_author_id_books",
+        "get_category",
     ]
     create = tool(project, "create_book")
     assert create.body is not None and create.body.flattened
     assert list(create.input_schema["properties"]) == [
-        "title", "author_id", "genre", "tags", "published",
+        "title",
+        "author_id",
+        "genre",
+        "tags",
+        "published",
     ]
     assert create.input_schema["required"] == ["title", "author_id"]
     assert "id" not in create.input_schema["properties"], "readOnly stays out of inputs"
@@ -47,14 +57,18 @@ def test_bookshop_tools_and_arguments() -> None:
     fields = next(p for p in listing.params if p.arg == "fields")
     assert (fields.location, fields.style, fields.explode) == ("query", "form", False)
     header = next(p for p in listing.params if p.location == "header")
-    assert (header.arg, header.py_name, header.wire) == ("X-Request-Id", "x_request_id", "X-Request-Id")
+    assert (header.arg, header.py_name, header.wire) == (
+        "X-Request-Id",
+        "x_request_id",
+        "X-Request-Id",
+    )
     assert project.base_url == "http://127.0.0.1:8000/v1"
     assert [s.credentials[0].env for s in project.security] == ["UPSTREAM_API_KEY"]
 
 
 def test_annotations_follow_the_method(tmp_path: Path) -> None:
     ok = {"responses": {"204": {"description": "ok"}}}
-    project = build(tmp_path, {"/x": {m: ok for m in ("get", "put", "post", "patch", "delete")}})
+    project = build(tmp_path, {"/x": dict.fromkeys(("get", "put", "post", "patch", "delete"), ok)})
     hints = {
         t.method: (t.annotations.read_only, t.annotations.destructive, t.annotations.idempotent)
         for t in project.tools
@@ -86,7 +100,9 @@ def test_clashing_parameter_names_get_location_suffixes(tmp_path: Path) -> None:
 def test_a_body_clashing_with_a_parameter_is_passed_whole(tmp_path: Path) -> None:
     op = {
         "operationId": "putThing",
-        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
         "requestBody": {
             "required": True,
             "content": {
@@ -107,14 +123,18 @@ def test_a_body_clashing_with_a_parameter_is_passed_whole(tmp_path: Path) -> Non
 def test_array_replies_are_wrapped_in_an_object(tmp_path: Path) -> None:
     reply = {"type": "array", "items": {"type": "string"}}
     op = {
-        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": reply}}}}
+        "responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": reply}}}
+        }
     }
     project = build(tmp_path, {"/names": {"get": op}})
     only = project.tools[0]
     assert only.name == "get_names"
     assert only.output_wrapped
     assert only.output_schema == {
-        "type": "object", "properties": {"result": reply}, "required": ["result"],
+        "type": "object",
+        "properties": {"result": reply},
+        "required": ["result"],
     }
 
 

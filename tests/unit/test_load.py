@@ -31,7 +31,9 @@ def test_lines_of_pointers_in_yaml_and_json(tmp_path: Path) -> None:
     source = load_document(tmp_path / "a.yaml")
     assert source.line_of("/paths/~1x/get/summary") == 5
     assert source.line_of("/paths/~1x/get/nothing/here") == 4
-    (tmp_path / "a.json").write_text('{\n "openapi": "3.1.0",\n "paths": {\n  "/x": {"get": {}}\n }\n}\n')
+    (tmp_path / "a.json").write_text(
+        '{\n "openapi": "3.1.0",\n "paths": {\n  "/x": {"get": {}}\n }\n}\n'
+    )
     source = load_document(tmp_path / "a.json")
     assert source.line_of("/paths/~1x/get") == 4
     assert source.line_of("/openapi") == 2

@@ -46,13 +46,20 @@ def test_identifier_cannot_start_with_a_digit() -> None:
 
 def test_operation_words_without_operation_id() -> None:
     assert operation_words("get", "/authors/{authorId}/books") == [
-        "get", "authors", "by", "author", "id", "books",
+        "get",
+        "authors",
+        "by",
+        "author",
+        "id",
+        "books",
     ]
     assert operation_words("post", "/books") == ["create", "books"]
 
 
 def test_shorten_is_readable_first() -> None:
-    long = "get_repos_by_owner_by_repo_actions_runs_by_run_id_attempts_by_attempt_number_logs_download"
+    long = (
+        "get_repos_by_owner_by_repo_actions_runs_by_run_id_attempts_by_attempt_number_logs_download"
+    )
     short = shorten(long)
     assert len(short) <= MAX_TOOL_NAME
     assert short.startswith("get_") and short.endswith("_download")
@@ -71,7 +78,9 @@ def test_allocator_suffixes_collisions_deterministically_and_warns() -> None:
     report = Report()
     names = NameAllocator("tool", report)
     assert [names.allocate("get_book"), names.allocate("get_book"), names.allocate("get_book")] == [
-        "get_book", "get_book_2", "get_book_3",
+        "get_book",
+        "get_book_2",
+        "get_book_3",
     ]
     assert [w.code for w in report.warnings] == ["name-collision", "name-collision"]
 
