@@ -29,7 +29,11 @@ def format_tree(root: Path) -> None:
     """
     fixed = _ruff("check", "--fix", "--quiet", "--exit-zero", "--no-cache", ".", cwd=root)
     if fixed.returncode != 0:
-        raise McpgenError.single("ruff", f"ruff check failed on the rendered project:\n{fixed.stderr}")
+        raise McpgenError.single(
+            "ruff", f"ruff check failed on the rendered project:\n{fixed.stderr}"
+        )
     formatted = _ruff("format", "--quiet", "--no-cache", ".", cwd=root)
     if formatted.returncode != 0:
-        raise McpgenError.single("ruff", f"ruff format failed on the rendered project:\n{formatted.stderr}")
+        raise McpgenError.single(
+            "ruff", f"ruff format failed on the rendered project:\n{formatted.stderr}"
+        )
