@@ -1,0 +1,317 @@
+"""Generate → pip install → start the server → real MCP clients → assert what the upstream saw.
+
+Nothing is mocked: the example upstream APIs of `specs/` run on 127.0.0.1, the generated
+project is installed with pip and started through its console script, and the official
+Python SDK client and the MCP Inspector CLI call it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from specs.bookshop import upstream as bookshop
+from specs.tasks import upstream as tasks
+from tests.support import mcpclient, net, node, procs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Running:
+    url: str  # the MCP endpoint
+    log: Any  # the upstream's RequestLog
+    site: Path  # where the generated project is installed
+    env: dict[str, str]
+
+
+def install(spec: Path, name: str, workdir: Path) -> Path:
+    """Generate the project with the real CLI and pip-install it into a target directory."""
+    project = workdir / "project"
+    argv = [sys.executable, "-m", "generator", "generate", str(spec), "-o", str(project)]
+    procs.run_bounded([*argv, "--name", name], timeout=180)
+    site = workdir / "site"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(project),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return site
+
+
+@contextmanager
+def serve(site: Path, script: str, env: dict[str, str]) -> Iterator[str]:
+    port = net.free_port()
+    full_env = {**env, "PYTHONPATH": str(site), "MCP_PORT": str(port)}
+    argv = [str(site / "bin" / script), "--transport", "http"]
+    with procs.start_process(
+        argv, env=full_env, ready_url=f"http://127.0.0.1:{port}/healthz", ready_timeout=60
+    ):
+        yield f"http://127.0.0.1:{port}/mcp"
+
+
+@pytest.fixture(scope="module")
+def bookshop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    site = install(ROOT / "specs/bookshop/openapi.yaml", "bookshop", tmp_path_factory.mktemp("bs"))
+    app, log = bookshop.create_app()
+    with net.serve_in_thread(app) as base:
+        env = {"UPSTREAM_BASE_URL": f"{base}/v1", "UPSTREAM_API_KEY": bookshop.DEFAULT_API_KEY}
+        with serve(site, "bookshop-mcp", env) as url:
+            yield Running(url, log, site, env)
+
+
+@pytest.fixture(scope="module")
+def tasks_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    site = install(ROOT / "specs/tasks/openapi.json", "tasks", tmp_path_factory.mktemp("tk"))
+    app, log = tasks.create_app()
+    with net.serve_in_thread(app) as base:
+        env = {"UPSTREAM_BASE_URL": base, "UPSTREAM_BEARER_TOKEN": tasks.DEFAULT_TOKEN}
+        with serve(site, "tasks-mcp", env) as url:
+            yield Running(url, log, site, env)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_lists_tools_in_both_protocol_eras(bookshop_server: Running, mode: str) -> None:
+    listed = mcpclient.list_tools_sync(bookshop_server.url, mode=mode)
+    names = [t.name for t in listed]
+    assert names == [
+        "list_books",
+        "create_book",
+        "get_book",
+        "replace_book",
+        "delete_book",
+        "add_review",
+        "get_authors_by_author_id_books",
+        "get_category",
+    ]
+    get_book = next(t for t in listed if t.name == "get_book")
+    assert get_book.annotations is not None and get_book.annotations.read_only_hint is True
+    assert get_book.output_schema is not None and get_book.output_schema["type"] == "object"
+
+
+def test_query_arrays_headers_and_credentials_reach_the_upstream(bookshop_server: Running) -> None:
+    log = bookshop_server.log
+    log.clear()
+    result = mcpclient.call_tool_sync(
+        bookshop_server.url,
+        "list_books",
+        {
+            "tags": ["classic", "novel"],
+            "fields": ["id", "title"],
+            "limit": 2,
+            "X-Request-Id": "req-42",
+        },
+    )
+    sent = log.last()
+    assert (sent.method, sent.raw_path) == ("GET", "/v1/books")
+    assert sent.query_params() == [
+        ("tags", "classic"),
+        ("tags", "novel"),
+        ("fields", "id,title"),
+        ("limit", "2"),
+    ]
+    assert sent.headers["x-request-id"] == "req-42"
+    assert sent.headers["x-api-key"] == bookshop.DEFAULT_API_KEY
+    assert not result.is_error, mcpclient.text_of(result)
+    assert isinstance(result.structured_content, dict) and "items" in result.structured_content
+
+
+def test_path_values_cannot_change_the_path(bookshop_server: Running) -> None:
+    log = bookshop_server.log
+    log.clear()
+    result = mcpclient.call_tool_sync(bookshop_server.url, "get_book", {"bookId": "../admin"})
+    assert log.last().raw_path == "/v1/books/..%2Fadmin"
+    assert result.is_error
+    assert "404" in mcpclient.text_of(result) and "not found" in mcpclient.text_of(result)
+    log.clear()
+    mcpclient.call_tool_sync(bookshop_server.url, "get_book", {"bookId": "a/b?c#d"})
+    assert log.last().raw_path == "/v1/books/a%2Fb%3Fc%23d"
+    log.clear()
+    mcpclient.call_tool_sync(bookshop_server.url, "get_book", {"bookId": ".."})
+    assert log.last().raw_path == "/v1/books/%2E%2E"
+
+
+def test_json_body_is_flattened_and_sent_exactly(bookshop_server: Running) -> None:
+    log = bookshop_server.log
+    log.clear()
+    arguments = {"title": "Dune", "author_id": 1, "genre": "fiction", "published": None}
+    result = mcpclient.call_tool_sync(bookshop_server.url, "create_book", arguments)
+    sent = log.last()
+    assert (sent.method, sent.raw_path) == ("POST", "/v1/books")
+    assert sent.json() == arguments
+    assert sent.headers["content-type"] == "application/json"
+    assert not result.is_error, mcpclient.text_of(result)
+    assert result.structured_content is not None
+    assert result.structured_content["title"] == "Dune"
+
+
+def test_invalid_arguments_never_reach_the_upstream(bookshop_server: Running) -> None:
+    log = bookshop_server.log
+    log.clear()
+    result = mcpclient.call_tool_sync(bookshop_server.url, "list_books", {"limit": 0})
+    assert result.is_error
+    assert "limit" in mcpclient.text_of(result)
+    assert len(log) == 0
+
+
+def test_upstream_validation_error_is_a_tool_error(bookshop_server: Running) -> None:
+    result = mcpclient.call_tool_sync(
+        bookshop_server.url, "create_book", {"title": "Ghost", "author_id": 999}
+    )
+    assert result.is_error
+    assert "422" in mcpclient.text_of(result)
+
+
+def test_inspector_cli_calls_a_tool(bookshop_server: Running) -> None:
+    for era in ([], ["--protocol-era", "modern"]):
+        done = node.inspector_cli(
+            bookshop_server.url,
+            *era,
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "get_book",
+            "--tool-arg",
+            "bookId=b1",
+            "--format",
+            "json",
+            "-q",
+        )
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)["result"]
+        assert result["isError"] is False
+        assert result["structuredContent"]["id"] == "b1"
+    assert bookshop_server.log.last().raw_path == "/v1/books/b1"
+
+
+def test_inspector_strict_lint_accepts_every_schema(bookshop_server: Running) -> None:
+    done = node.inspector_cli(
+        bookshop_server.url, "--method", "tools/list", "--strict", "--format", "json", "-q"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_bearer_token_and_explicit_null(tasks_server: Running) -> None:
+    log = tasks_server.log
+    log.clear()
+    result = mcpclient.call_tool_sync(
+        tasks_server.url, "update_task", {"task_id": "t1", "assignee": None, "status": "doing"}
+    )
+    sent = log.last()
+    assert (sent.method, sent.raw_path) == ("PATCH", "/tasks/t1")
+    assert sent.headers["authorization"] == f"Bearer {tasks.DEFAULT_TOKEN}"
+    assert sent.json() == {"assignee": None, "status": "doing"}
+    assert not result.is_error, mcpclient.text_of(result)
+
+
+def test_array_replies_come_back_wrapped(tasks_server: Running) -> None:
+    result = mcpclient.call_tool_sync(
+        tasks_server.url, "list_tasks", {"project_id": "p1", "label": ["a", "b"]}
+    )
+    assert tasks_server.log.last().query_params() == [("label", "a"), ("label", "b")]
+    assert not result.is_error, mcpclient.text_of(result)
+    assert isinstance(result.structured_content, dict)
+    assert isinstance(result.structured_content["result"], list)
+
+
+def test_missing_credentials_are_reported_by_status(tasks_server: Running) -> None:
+    port = net.free_port()
+    env = {
+        **tasks_server.env,
+        "UPSTREAM_BEARER_TOKEN": "wrong",
+        "PYTHONPATH": str(tasks_server.site),
+    }
+    argv = [
+        str(tasks_server.site / "bin" / "tasks-mcp"),
+        "--transport",
+        "http",
+        "--port",
+        str(port),
+    ]
+    with procs.start_process(argv, env=env, ready_url=f"http://127.0.0.1:{port}/healthz"):
+        result = mcpclient.call_tool_sync(f"http://127.0.0.1:{port}/mcp", "list_projects", {})
+    assert result.is_error
+    assert "401" in mcpclient.text_of(result)
+
+
+def test_stdio_transport(tasks_server: Running) -> None:
+    script = tasks_server.site / "bin" / "tasks-mcp"
+    probe = (
+        "import anyio, os\n"
+        "from mcp import Client, StdioServerParameters\n"
+        "async def main():\n"
+        f"    command = {str(script)!r}\n"
+        "    args = ['--transport', 'stdio']\n"
+        "    params = StdioServerParameters(command=command, args=args, env=dict(os.environ))\n"
+        "    async with Client(params) as client:\n"
+        "        tools = await client.list_tools()\n"
+        "        result = await client.call_tool('list_projects', {})\n"
+        "        print(len(tools.tools), result.is_error)\n"
+        "anyio.run(main)\n"
+    )
+    env = {**tasks_server.env, "PYTHONPATH": str(tasks_server.site)}
+    done = procs.run_bounded([sys.executable, "-c", probe], env=env, timeout=60)
+    assert done.stdout.split() == ["7", "False"], done.stderr
+
+
+def test_host_header_protection_is_explicit(bookshop_server: Running) -> None:
+    import httpx
+
+    reply = httpx.post(
+        bookshop_server.url,
+        headers={
+            "Host": "evil.example",
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+        },
+        content=b"{}",
+        timeout=10,
+    )
+    assert reply.status_code == 421
+    health = httpx.get(bookshop_server.url.replace("/mcp", "/healthz"), timeout=10)
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+
+
+BASELINE = Path(__file__).parent / "conformance-baseline.yml"
+MUST_PASS = [
+    "server-initialize",
+    "ping",
+    "tools-list",
+    "resources-list",
+    "prompts-list",
+    "dns-rebinding-protection",
+]
+
+
+def test_official_conformance_suite(bookshop_server: Running, tmp_path: Path) -> None:
+    """Every scenario passes except those listed, with reasons, in conformance-baseline.yml."""
+    done = node.conformance_server(
+        bookshop_server.url, tmp_path / "out", "--expected-failures", str(BASELINE), timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    checks = node.conformance_checks(tmp_path / "out")
+    for scenario in MUST_PASS:
+        assert checks[scenario], f"{scenario} did not run"
+        assert all(c["status"] == "SUCCESS" for c in checks[scenario]), checks[scenario]
