@@ -164,7 +164,7 @@ def _yaml_lines(text: str) -> dict[str, int]:
     stack: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
     while stack:
         node, pointer = stack.pop()
-        lines[pointer] = node.start_mark.line + 1
+        lines.setdefault(pointer, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 child = f"{pointer}/{escape_pointer(str(key.value))}"

@@ -186,3 +186,7 @@ def _diagnostics(source: Source, exc: ValidationError) -> list[Diagnostic]:
 
 def dump_schema(path: Path) -> None:
     path.write_text(json.dumps(mapping_json_schema(), indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    dump_schema(Path(__file__).resolve().parent.parent / "mcpgen.schema.json")

@@ -48,7 +48,7 @@ def test_a_missing_ref_file_is_located(tmp_path: Path) -> None:
         load_document(tmp_path / "a.yaml", "a.yaml")
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.pointer == "/components/schemas/Pet"
-    assert diagnostic.line == 7
+    assert diagnostic.line == 6
     assert "missing file" in diagnostic.message
 
 

@@ -31,7 +31,7 @@ def test_snake(text: str, expected: str) -> None:
     assert snake(text) == expected
 
 
-@pytest.mark.parametrize("word", ["class", "list", "type", "match", "id", "print", "None"])
+@pytest.mark.parametrize("word", ["class", "list", "type", "match", "id", "print", "import"])
 def test_identifiers_never_shadow_keywords_or_builtins(word: str) -> None:
     name = py_identifier(word)
     assert name.isidentifier()

@@ -1,0 +1,117 @@
+"""`mcpgen plan`: the tool table with token estimates and warnings, before anything is written.
+
+Token counts are estimates: the bytes of each tool's tools/list entry divided by four, the
+usual rule of thumb for JSON in current tokenizers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .errors import Report
+from .ir import Project, Tool
+
+__all__ = ["CLIENT_CAPS", "Plan", "PlanRow", "make_plan", "render_plan"]
+
+# Tool counts beyond which well-known clients drop or refuse tools.
+CLIENT_CAPS = (("Cursor", 40), ("Windsurf", 50), ("GitHub Copilot", 128))
+LONG_DESCRIPTION = 1024
+BYTES_PER_TOKEN = 4
+META_TOOLS_BYTES = 1900  # the three compact meta-tools as listed (measured on a generated server)
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    name: str
+    kind: str
+    source: str
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    server: str
+    exposure: str
+    operations: int
+    listed_tools: int
+    rows: tuple[PlanRow, ...]
+    total_tokens: int
+    warnings: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def listed_entry(tool: Tool) -> dict[str, Any]:
+    """The tool as tools/list shows it."""
+    entry: dict[str, Any] = {
+        "name": tool.name,
+        "title": tool.title,
+        "description": tool.description,
+        "inputSchema": tool.input_schema,
+        "annotations": {
+            "readOnlyHint": tool.annotations.read_only,
+            "destructiveHint": tool.annotations.destructive,
+            "idempotentHint": tool.annotations.idempotent,
+            "openWorldHint": tool.annotations.open_world,
+        },
+    }
+    if tool.output_schema is not None:
+        entry["outputSchema"] = tool.output_schema
+    return entry
+
+
+def _tokens(data: Any) -> int:
+    size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
+    return max(1, round(size / BYTES_PER_TOKEN))
+
+
+def make_plan(project: Project, report: Report) -> Plan:
+    rows = []
+    for tool in project.tools:
+        source = f"{tool.method} {tool.path}"
+        if tool.operation_id:
+            source += f" ({tool.operation_id})"
+        rows.append(PlanRow(tool.name, tool.kind, source, _tokens(listed_entry(tool))))
+    tools = [r for r in rows if r.kind == "tool"]
+    compact = project.exposure == "compact"
+    listed = 3 if compact else len(tools)
+    total = round(META_TOOLS_BYTES / BYTES_PER_TOKEN) if compact else sum(r.tokens for r in tools)
+    warnings = [w.render() for w in report.warnings]
+    for client, cap in CLIENT_CAPS:
+        if listed > cap:
+            warnings.append(
+                f"warning[client-cap]: {listed} tools exceed {client}'s limit of {cap}; "
+                "curate with rules or use `exposure: compact`"
+            )
+    for tool in project.tools:
+        if len(tool.description) > LONG_DESCRIPTION:
+            warnings.append(
+                f"warning[long-description]: {tool.name}: description has "
+                f"{len(tool.description)} characters; shorten it in the mapping"
+            )
+    return Plan(
+        server=project.server_name,
+        exposure=project.exposure,
+        operations=len(project.tools),
+        listed_tools=listed,
+        rows=tuple(rows),
+        total_tokens=total,
+        warnings=tuple(warnings),
+    )
+
+
+def render_plan(plan: Plan) -> str:
+    width = max([len("tool"), *(len(r.name) for r in plan.rows)])
+    kind_width = max([len("kind"), *(len(r.kind) for r in plan.rows)])
+    lines = [f"{'tool':<{width}}  {'kind':<{kind_width}}  {'tokens':>7}  operation"]
+    lines += [
+        f"{r.name:<{width}}  {r.kind:<{kind_width}}  {r.tokens:>7,}  {r.source}" for r in plan.rows
+    ]
+    summary = (
+        f"{plan.operations} operations; {plan.listed_tools} tools listed "
+        f"({plan.exposure} exposure), about {plan.total_tokens:,} tokens of tool definitions"
+    )
+    return "\n".join([*lines, "", summary, *plan.warnings])
