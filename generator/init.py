@@ -31,7 +31,8 @@ def starter_mapping(spec: Spec) -> str:
     title = (document.get("info") or {}).get("title") or "the API"
     lines = [
         f"# mcpgen mapping for {title}: {len(live)} operations"
-        + (f" ({deprecated} deprecated, excluded below)" if deprecated else "") + ".",
+        + (f" ({deprecated} deprecated, excluded below)" if deprecated else "")
+        + ".",
         "# Every key is documented in mcpgen's README; the file is checked strictly.",
         "version: 1",
         "server:",
@@ -47,12 +48,20 @@ def starter_mapping(spec: Spec) -> str:
         ]
     else:
         lines.append("exposure: tools")
-    lines += ["", "# Ordered rules: the first that matches an operation decides what it becomes.", "rules:"]
-    lines += ["  - match: {deprecated: true}", "    as: exclude"]
+    lines += [
+        "",
+        "# Ordered rules: the first that matches an operation decides what it becomes.",
+        "rules:",
+        "  - match: {deprecated: true}",
+        "    as: exclude",
+    ]
     for tag in sorted(by_tag):
         names = by_tag[tag]
-        lines.append(f"  # {tag}: {len(names)} operation{'s' if len(names) != 1 else ''}: "
-                     + ", ".join(names[:8]) + (", ..." if len(names) > 8 else ""))
+        lines.append(
+            f"  # {tag}: {len(names)} operation{'s' if len(names) != 1 else ''}: "
+            + ", ".join(names[:8])
+            + (", ..." if len(names) > 8 else "")
+        )
         if tag != "(untagged)":
             lines += [f"  - match: {{tags: {_flow([tag])}}}", "    as: tool"]
     lines += [
