@@ -1,0 +1,373 @@
+"""What a regeneration changes for agents: tools added, removed and changed.
+
+Each run records a compact summary of every tool in `.mcpgen/tools.json`; the next run
+compares it with the new one. A change is *breaking* when an agent that worked before can
+now fail: a removed tool, a removed argument, a new required argument, an argument that no
+longer accepts what it did, an output of another type.
+
+`tools.json`, format 1 (sorted keys, one trailing newline)::
+
+    {"format": 1,
+     "tools": {"get_book": {"arguments": {"bookId": "string"},
+                            "hints": "idempotent, open_world, read_only",
+                            "operation": "GET /books/{bookId}",
+                            "output": "object",
+                            "required": ["bookId"]}}}
+
+Types are summarised as JSON types: `string`, `integer|null`, `array<string>`, `any`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from .ir import JsonSchema, Project, Tool
+
+__all__ = [
+    "TOOLS_PATH",
+    "AgentChanges",
+    "Change",
+    "Summaries",
+    "ToolChange",
+    "ToolSummary",
+    "compare",
+    "dump_summaries",
+    "load_summaries",
+    "render_text",
+    "summarize",
+]
+
+TOOLS_PATH = ".mcpgen/tools.json"
+FORMAT = 1
+_NO_OUTPUT = "none"  # the tool has no output schema: unstructured content only
+_MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class ToolSummary:
+    """What an agent sees of one tool, compactly."""
+
+    arguments: Mapping[str, str]  # argument → type summary
+    required: tuple[str, ...]
+    output: str
+    operation: str  # "METHOD /path"
+    hints: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "arguments": dict(sorted(self.arguments.items())),
+            "hints": self.hints,
+            "operation": self.operation,
+            "output": self.output,
+            "required": sorted(self.required),
+        }
+
+
+Summaries = Mapping[str, ToolSummary]
+
+
+@dataclass(frozen=True)
+class Change:
+    reason: str
+    breaking: bool
+
+
+@dataclass(frozen=True)
+class ToolChange:
+    tool: str
+    kind: Literal["added", "removed", "changed"]
+    changes: tuple[Change, ...]
+
+    @property
+    def breaking(self) -> bool:
+        return any(change.breaking for change in self.changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "breaking": self.breaking,
+            "changes": [{"breaking": c.breaking, "reason": c.reason} for c in self.changes],
+            "kind": self.kind,
+            "tool": self.tool,
+        }
+
+
+@dataclass(frozen=True)
+class AgentChanges:
+    """The comparison of two generations' tools; `previous` is False when the last
+    generation's tools are unknown (a first run, or a project without `tools.json`)."""
+
+    previous: bool
+    count: int  # tools in the new generation
+    tools: tuple[ToolChange, ...]
+
+    @property
+    def breaking(self) -> tuple[ToolChange, ...]:
+        return tuple(change for change in self.tools if change.breaking)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "breaking": len(self.breaking),
+            "count": self.count,
+            "previous": self.previous,
+            "tools": [change.to_json() for change in self.tools],
+        }
+
+
+def summarize(project: Project) -> dict[str, ToolSummary]:
+    return {tool.name: _summary(tool) for tool in sorted(project.tools, key=lambda t: t.name)}
+
+
+def dump_summaries(summaries: Summaries) -> bytes:
+    data = {
+        "format": FORMAT,
+        "tools": {name: summaries[name].to_json() for name in sorted(summaries)},
+    }
+    return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def load_summaries(path: Path) -> tuple[dict[str, ToolSummary] | None, str | None]:
+    """The summaries recorded at `path`, or None with a reason when there are none usable."""
+    try:
+        data: Any = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return None, None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, f"{path} is unreadable ({exc}); agent-facing changes are not known"
+    try:
+        if data["format"] > FORMAT:
+            return None, f"{path} was written by a newer mcpgen; agent-facing changes unknown"
+        return {str(name): _parse(entry) for name, entry in data["tools"].items()}, None
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return None, f"{path} is not a valid tool summary; agent-facing changes are not known"
+
+
+def compare(old: Summaries | None, new: Summaries) -> AgentChanges:
+    if old is None:
+        return AgentChanges(previous=False, count=len(new), tools=())
+    found: list[ToolChange] = []
+    for name in sorted(set(old) | set(new)):
+        before, after = old.get(name), new.get(name)
+        if before is None:
+            found.append(ToolChange(name, "added", (Change("new tool", breaking=False),)))
+        elif after is None:
+            found.append(ToolChange(name, "removed", (Change("tool removed", breaking=True),)))
+        else:
+            changes = _tool_changes(before, after)
+            if changes:
+                found.append(ToolChange(name, "changed", tuple(changes)))
+    return AgentChanges(previous=True, count=len(new), tools=tuple(found))
+
+
+def render_text(changes: AgentChanges) -> list[str]:
+    """Lines for people: what the agents using this server will notice."""
+    tools = f"{changes.count} tool{'' if changes.count == 1 else 's'}"
+    if not changes.previous:
+        return [f"agents will see {tools} (no earlier generation to compare)"]
+    if not changes.tools:
+        return [f"agents will notice no change ({tools})"]
+    breaking = len(changes.breaking)
+    counts = {kind: sum(c.kind == kind for c in changes.tools) for kind in _KINDS}
+    head = ", ".join(f"{counts[kind]} {kind}" for kind in _KINDS if counts[kind])
+    lines = [f"agents will notice: {head} ({breaking} breaking)"]
+    width = max(len(change.tool) for change in changes.tools)
+    for change in changes.tools:
+        for number, item in enumerate(change.changes):
+            sign = _SIGNS[change.kind] if number == 0 else " "
+            name = change.tool if number == 0 else ""
+            flag = "BREAKING: " if item.breaking else ""
+            lines.append(f"  {sign} {name:<{width}}  {flag}{item.reason}")
+    return lines
+
+
+_KINDS: tuple[Literal["added", "removed", "changed"], ...] = ("added", "removed", "changed")
+_SIGNS = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _summary(tool: Tool) -> ToolSummary:
+    schema = tool.input_schema
+    properties = schema.get("properties") or {}
+    arguments = {str(arg): _type(sub, schema) for arg, sub in properties.items()}
+    required = tuple(sorted(str(arg) for arg in schema.get("required") or ()))
+    return ToolSummary(
+        arguments=arguments,
+        required=required,
+        output=_output(tool),
+        operation=f"{tool.method} {tool.path}",
+        hints=_hints(tool),
+    )
+
+
+def _output(tool: Tool) -> str:
+    schema = tool.output_schema
+    if schema is None:
+        return _NO_OUTPUT
+    if tool.output_wrapped:
+        result = (schema.get("properties") or {}).get("result")
+        if result is not None:
+            return _type(result, schema)
+    return _type(schema, schema)
+
+
+def _hints(tool: Tool) -> str:
+    """The annotation hints that are set, e.g. `idempotent, open_world, read_only`."""
+    flags = tool.annotations.model_dump()
+    return ", ".join(sorted(name for name, on in flags.items() if on is True))
+
+
+def _type(schema: Any, root: JsonSchema, depth: int = 0) -> str:
+    """A JSON Schema's accepted JSON types, as a short stable string."""
+    if not isinstance(schema, dict) or depth > _MAX_DEPTH:
+        return "any"
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        return _type(_resolve(ref, root), root, depth + 1)
+    for key in ("anyOf", "oneOf"):
+        members = schema.get(key)
+        if isinstance(members, list):
+            return _union(_type(member, root, depth + 1) for member in members)
+    members = schema.get("allOf")
+    if isinstance(members, list):
+        known = [t for t in (_type(m, root, depth + 1) for m in members) if t != "any"]
+        return known[0] if known else "any"
+    names = _type_names(schema)
+    if not names:
+        return "any"
+    items = schema.get("items")
+    parts = [
+        f"array<{_type(items, root, depth + 1)}>" if name == "array" and items is not None else name
+        for name in names
+    ]
+    return _union(parts)
+
+
+def _type_names(schema: dict[str, Any]) -> list[str]:
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return [declared]
+    if isinstance(declared, list):
+        return [str(name) for name in declared]
+    values = [schema["const"]] if "const" in schema else schema.get("enum")
+    if isinstance(values, list) and values:
+        return sorted({_json_type(value) for value in values})
+    if "properties" in schema:
+        return ["object"]
+    if "items" in schema:
+        return ["array"]
+    return []
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _resolve(ref: str, root: JsonSchema) -> Any:
+    if not ref.startswith("#/"):
+        return None
+    node: Any = root
+    for raw in ref[2:].split("/"):
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or token not in node:
+            return None
+        node = node[token]
+    return node
+
+
+def _union(types: Iterable[str]) -> str:
+    parts = {part for union in types for part in _split(union)}
+    if "any" in parts:
+        return "any"
+    return "|".join(sorted(parts))
+
+
+def _split(union: str) -> list[str]:
+    """The members of a union summary, splitting only at the top level (not inside <>)."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(union):
+        if char == "<":
+            depth += 1
+        elif char == ">":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(union[start:index])
+            start = index + 1
+    parts.append(union[start:])
+    return parts
+
+
+def _accepts(wide: str, narrow: str) -> bool:
+    """True when every value of type `narrow` is also of type `wide`."""
+    if wide == "any":
+        return True
+    accepted = set(_split(wide))
+    if "number" in accepted:
+        accepted.add("integer")
+    return set(_split(narrow)) <= accepted
+
+
+def _tool_changes(old: ToolSummary, new: ToolSummary) -> list[Change]:
+    changes = _argument_changes(old, new)
+    changes += _output_changes(old.output, new.output)
+    if old.operation != new.operation:
+        changes.append(Change(f"now calls {new.operation} (was {old.operation})", breaking=False))
+    if old.hints != new.hints:
+        changes.append(Change(f"annotations now {new.hints} (were {old.hints})", breaking=False))
+    return changes
+
+
+def _argument_changes(old: ToolSummary, new: ToolSummary) -> list[Change]:
+    changes: list[Change] = []
+    for arg in sorted(set(old.arguments) | set(new.arguments)):
+        was_required, is_required = arg in old.required, arg in new.required
+        if arg not in new.arguments:
+            changes.append(Change(f"argument `{arg}` removed", breaking=True))
+        elif arg not in old.arguments:
+            kind = "required" if is_required else "optional"
+            changes.append(Change(f"new {kind} argument `{arg}`", breaking=is_required))
+        else:
+            if is_required and not was_required:
+                changes.append(Change(f"argument `{arg}` is now required", breaking=True))
+            elif was_required and not is_required:
+                changes.append(Change(f"argument `{arg}` is now optional", breaking=False))
+            before, after = old.arguments[arg], new.arguments[arg]
+            if before != after:
+                breaking = not _accepts(after, before)
+                what = "type changed" if breaking else "accepts more"
+                changes.append(Change(f"argument `{arg}` {what}: {before} → {after}", breaking))
+    return changes
+
+
+def _output_changes(before: str, after: str) -> list[Change]:
+    if before == after:
+        return []
+    if before == _NO_OUTPUT:
+        return [Change(f"now returns structured output ({after})", breaking=False)]
+    if after == _NO_OUTPUT:
+        return [Change(f"no longer returns structured output (was {before})", breaking=True)]
+    breaking = not _accepts(before, after)
+    what = "output type changed" if breaking else "output narrowed"
+    return [Change(f"{what}: {before} → {after}", breaking)]
+
+
+def _parse(entry: Any) -> ToolSummary:
+    arguments = {str(k): str(v) for k, v in dict(entry["arguments"]).items()}
+    return ToolSummary(
+        arguments=arguments,
+        required=tuple(str(arg) for arg in entry["required"]),
+        output=str(entry["output"]),
+        operation=str(entry["operation"]),
+        hints=str(entry["hints"]),
+    )
