@@ -5,16 +5,23 @@ Exit codes: 0 ok; 1 findings (stale, conflicts); 2 bad input, with a located mes
 
 from __future__ import annotations
 
+import json
 import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from . import __version__
-from .build import BuildOptions
+from .changes import render_text
 from .errors import Diagnostic, McpgenError
+from .pipeline import Checked, Outcome, diagnostic_json
+from .pipeline import check as run_check
 from .pipeline import generate as run_generate
+from .regen import FileChange, MergeResult
 
 __all__ = ["app", "main"]
 
@@ -49,25 +56,190 @@ def _root(
 
 @app.command()
 def generate(
-    spec: Annotated[Path, typer.Argument(help="The OpenAPI 3.0/3.1 document (YAML or JSON).")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="The project directory to write.")],
-    name: Annotated[
-        str | None, typer.Option("--name", help="Server name (default: from info.title).")
+    target: Annotated[
+        Path | None,
+        typer.Argument(
+            help="SPEC, the OpenAPI 3.0/3.1 document (with -o DIR); or DIR, an existing "
+            "project to regenerate from the inputs it records.",
+            show_default=False,
+        ),
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("-o", "--out", help="The project directory to write or merge into."),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Server name (default: recorded, or from info.title)."),
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option("-m", "--mapping", help="The mapping file (mcpgen.yaml).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout (for CI).")
+    ] = False,
 ) -> None:
-    """Generate the MCP server project for SPEC into DIR."""
-    result = run_generate(spec, out, BuildOptions(name=name))
-    _print(result.report.warnings)
-    project = result.project
-    typer.echo(
-        f"wrote {out}: {len(project.tools)} tools, {len(result.tree)} files "
-        f"(run it: cd {out} && pip install . && {project.script} --transport http)"
+    """Generate the project, or merge a new generation into it like `git merge`.
+
+    `mcpgen generate SPEC -o DIR` writes DIR (first run) or merges into it; `mcpgen generate
+    DIR` re-runs with the spec, mapping and name recorded in DIR/.mcpgen/inputs.json. Exit 0,
+    or 1 when conflicts were left to resolve.
+    """
+    with _json_errors("generate", json_output):
+        project_dir, spec = _generate_target(target, out)
+        outcome = run_generate(project_dir, spec, name=name, mapping=mapping, dry_run=dry_run)
+        code = 1 if outcome.merge.conflicts else 0
+        _print(outcome.generated.report.warnings)
+        _print_warnings(outcome.warnings)
+        if json_output:
+            _echo_json(outcome.to_json(project_dir, exit_code=code))
+        else:
+            _print_outcome(project_dir, outcome)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def check(
+    project_dir: Annotated[
+        Path, typer.Argument(help="The generated project.", metavar="DIR", show_default=False)
+    ],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout (for CI).")
+    ] = False,
+) -> None:
+    """Exit 1 when DIR is stale against its spec, mapping and mcpgen, or still holds
+    conflict markers; 0 when up to date. Needs no git."""
+    with _json_errors("check", json_output):
+        checked = run_check(project_dir)
+        code = 0 if checked.ok else 1
+        _print(checked.generated.report.warnings)
+        _print_warnings(checked.warnings)
+        if json_output:
+            _echo_json(checked.to_json(project_dir, exit_code=code))
+        else:
+            _print_checked(project_dir, checked)
+    if code:
+        raise typer.Exit(code)
+
+
+def _generate_target(target: Path | None, out: Path | None) -> tuple[Path, Path | None]:
+    """(project directory, spec or None) from `SPEC -o DIR`, `-o DIR` or `DIR`."""
+    if out is not None:
+        return out, target
+    if target is None:
+        raise McpgenError.single(
+            "usage", "give SPEC -o DIR for a new project, or DIR to regenerate one"
+        )
+    if target.is_dir():
+        return target, None
+    if target.exists():
+        raise McpgenError.single(
+            "usage",
+            f"{target} is a file: to generate from it, name the project directory with -o DIR",
+            file=str(target),
+        )
+    raise McpgenError.single(
+        "not-found", "no such directory (to generate from a spec: SPEC -o DIR)", file=str(target)
     )
+
+
+def _print_outcome(project_dir: Path, outcome: Outcome) -> None:
+    merge, project = outcome.merge, outcome.generated.project
+    dry = " (dry run: nothing written)" if outcome.dry_run else ""
+    if outcome.first:
+        verb = "would write" if outcome.dry_run else "wrote"
+        files = len(merge.changes)
+        typer.echo(f"{verb} {project_dir}: {len(project.tools)} tools, {files} files")
+    else:
+        _print_changes(merge.changes)
+        typer.echo(f"{project_dir}: {_summary_line(merge.changes)}{dry}")
+    for line in render_text(outcome.agents):
+        typer.echo(line)
+    if merge.conflicts:
+        _print_conflicts(project_dir, merge)
+    elif outcome.first and not outcome.dry_run:
+        typer.echo(
+            f"run it: cd {project_dir} && pip install . && {project.script} --transport http"
+        )
+
+
+def _print_changes(changes: Sequence[FileChange]) -> None:
+    for change in changes:
+        detail = f"  ({change.detail})" if change.detail else ""
+        typer.echo(f"  {change.action:<12} {change.path}{detail}")
+
+
+def _summary_line(changes: Sequence[FileChange]) -> str:
+    """E.g. `2 added, 1 merged` or `no file changes (1 kept-edited)`."""
+    counts: Counter[str] = Counter(change.action for change in changes)
+    kept = [f"{counts[a]} {a}" for a in _KEPT if counts[a]]
+    written = [f"{counts[a]} {a}" for a in sorted(counts) if a not in _KEPT]
+    if not written:
+        return "no file changes" + (f" ({', '.join(kept)})" if kept else "")
+    return ", ".join(written + kept)
+
+
+_KEPT = ("kept-edited", "kept-deleted")  # reported, but nothing is written
+
+
+def _print_conflicts(project_dir: Path, merge: MergeResult) -> None:
+    count = len(merge.conflicts)
+    typer.echo(
+        f"{count} file{'s' if count > 1 else ''} with conflicts: resolve the markers, then "
+        f"re-run `mcpgen generate {project_dir}`:"
+    )
+    for path in merge.conflicts:
+        typer.echo(f"  {path}")
+
+
+def _print_warnings(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+def _print_checked(project_dir: Path, checked: Checked) -> None:
+    if checked.ok:
+        tools = len(checked.generated.project.tools)
+        typer.echo(f"{project_dir}: up to date ({tools} tools)")
+        return
+    if checked.stale:
+        typer.echo(
+            f"{project_dir} is stale against its spec, mapping or mcpgen; "
+            f"run `mcpgen generate {project_dir}`:"
+        )
+        for reason in checked.stale:
+            typer.echo(f"  {reason}")
+        for line in render_text(checked.agents):
+            typer.echo(line)
+    if checked.markers:
+        typer.echo(f"{project_dir} still holds conflict markers; resolve them:")
+        for place in checked.markers:
+            typer.echo(f"  {place}")
+
+
+def _echo_json(data: dict[str, Any]) -> None:
+    typer.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+@contextmanager
+def _json_errors(command: str, enabled: bool) -> Iterator[None]:
+    """In --json mode, bad input still gives a JSON document (then exit code 2)."""
+    try:
+        yield
+    except McpgenError as exc:
+        if enabled:
+            errors = [diagnostic_json(d) for d in exc.diagnostics]
+            _echo_json({"command": command, "errors": errors, "exit_code": 2, "format": 1})
+        raise
 
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns a command's typer.Exit code
     except McpgenError as exc:
         _print(exc.diagnostics)
         sys.exit(2)
@@ -75,6 +247,9 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(130)
+    except typer.TyperException as exc:  # usage errors, from typer's own copy of click
+        typer.echo(f"mcpgen: {exc.format_message()} (see mcpgen --help)", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
@@ -90,3 +265,4 @@ def main() -> None:
             err=True,
         )
         sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,22 +1,53 @@
-"""The whole pipeline in one place: load → validate → IR → render → format → write.
+"""The whole pipeline in one place: load → validate → IR → render → format → merge.
 
 Each stage is its own module; this one only wires them together for the CLI and tests.
+A first run and every later run go through the same merge (`regen.apply`), which records
+the generation under `.mcpgen/` so that the next run needs no arguments.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+import yaml
+
+from . import __version__, render
 from .build import BuildOptions, build_project
-from .errors import McpgenError, Report
+from .changes import (
+    TOOLS_PATH,
+    AgentChanges,
+    Summaries,
+    compare,
+    dump_summaries,
+    load_summaries,
+    summarize,
+)
+from .errors import Diagnostic, McpgenError, Report
 from .ir import Project
 from .load import load_document
+from .mapping import load_mapping
 from .models import generate_models
+from .regen import MergeResult, RenderedFile, apply, find_conflict_markers, is_stale
+from .regen.basefile import BASE_PATH
+from .regen.inputs import INPUTS_PATH, Inputs, dump_inputs, is_newer, resolve
 from .render import Tree, render_tree
 from .spec import Spec, validate
 
-__all__ = ["Generated", "build", "generate", "load_spec", "write_new"]
+__all__ = [
+    "Checked",
+    "Generated",
+    "Outcome",
+    "build",
+    "check",
+    "diagnostic_json",
+    "generate",
+    "load_spec",
+    "user_owned_patterns",
+]
 
 
 @dataclass(frozen=True)
@@ -26,12 +57,107 @@ class Generated:
     report: Report
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One `generate` run: what was built, what the merge did, what agents will notice."""
+
+    generated: Generated
+    merge: MergeResult
+    agents: AgentChanges
+    inputs: Inputs
+    warnings: tuple[str, ...]  # the merge's warnings and the pipeline's own
+    first: bool  # the directory held no generation before
+    dry_run: bool
+
+    def to_json(self, project_dir: Path, *, exit_code: int) -> dict[str, Any]:
+        counts = Counter(change.action for change in self.merge.changes)
+        return {
+            "agents": self.agents.to_json(),
+            "command": "generate",
+            "conflicts": list(self.merge.conflicts),
+            "diagnostics": [diagnostic_json(d) for d in self.generated.report.warnings],
+            "dry_run": self.dry_run,
+            "exit_code": exit_code,
+            "files": [
+                {"action": c.action, "detail": c.detail, "path": c.path} for c in self.merge.changes
+            ],
+            "first_generation": self.first,
+            "format": 1,
+            "project": str(project_dir),
+            "server": _server_json(self.generated.project),
+            "summary": dict(sorted(counts.items())),
+            "warnings": list(self.warnings),
+            "wrote": self.merge.wrote,
+        }
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One `check` run: why the project is stale, and where conflict markers remain."""
+
+    generated: Generated
+    stale: tuple[str, ...]
+    markers: tuple[str, ...]
+    agents: AgentChanges
+    warnings: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.stale and not self.markers
+
+    def to_json(self, project_dir: Path, *, exit_code: int) -> dict[str, Any]:
+        return {
+            "agents": self.agents.to_json(),
+            "command": "check",
+            "conflict_markers": list(self.markers),
+            "diagnostics": [diagnostic_json(d) for d in self.generated.report.warnings],
+            "exit_code": exit_code,
+            "format": 1,
+            "project": str(project_dir),
+            "server": _server_json(self.generated.project),
+            "stale": list(self.stale),
+            "up_to_date": self.ok,
+            "warnings": list(self.warnings),
+        }
+
+
+def diagnostic_json(diagnostic: Diagnostic) -> dict[str, Any]:
+    return {
+        "code": diagnostic.code,
+        "file": diagnostic.file,
+        "level": diagnostic.level.value,
+        "line": diagnostic.line,
+        "message": diagnostic.message,
+        "pointer": diagnostic.pointer,
+    }
+
+
+def _server_json(project: Project) -> dict[str, Any]:
+    return {
+        "name": project.server_name,
+        "package": project.package,
+        "script": project.script,
+        "tools": len(project.tools),
+    }
+
+
 def load_spec(spec_path: Path, display: str | None = None) -> Spec:
     return validate(load_document(spec_path, display))
 
 
-def build(spec_path: Path, options: BuildOptions, display: str | None = None) -> Generated:
-    """Everything short of writing: the IR and the finished, formatted file tree."""
+def build(
+    spec_path: Path,
+    options: BuildOptions,
+    display: str | None = None,
+    mapping: Path | None = None,
+) -> Generated:
+    """Everything short of writing: the IR and the finished, formatted file tree.
+
+    A `mapping` file, when given, replaces `options.mapping`.
+    """
+    if mapping is not None:
+        model, source = load_mapping(mapping, os.path.normpath(mapping))
+        options = replace(options, mapping=model, mapping_source=source)
     report = Report()
     spec = load_spec(spec_path, display)
     project = build_project(spec, options, report)
@@ -40,24 +166,118 @@ def build(spec_path: Path, options: BuildOptions, display: str | None = None) ->
     return Generated(project=project, tree=tree, report=report)
 
 
-def write_new(tree: Tree, out: Path) -> None:
-    """Write a first generation into a missing or empty directory; never overwrite."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+def generate(
+    project_dir: Path,
+    spec: Path | None = None,
+    *,
+    name: str | None = None,
+    mapping: Path | None = None,
+    dry_run: bool = False,
+) -> Outcome:
+    """Generate into `project_dir`, merging with what is there; missing inputs are taken
+    from the project's record, given ones override it and are recorded."""
+    inputs = resolve(project_dir, spec, mapping, name)
+    first = not (project_dir / BASE_PATH).exists()
+    generated = _build(inputs)
+    summaries = summarize(generated.project)
+    agents, agents_warning = _agent_changes(project_dir, summaries)
+    merge = apply(
+        project_dir,
+        _rendered(generated.tree),
+        user_owned=user_owned_patterns(),
+        dry_run=dry_run,
+        extra_files=_records(project_dir, inputs, generated.project, summaries),
+    )
+    return Outcome(
+        generated=generated,
+        merge=merge,
+        agents=agents,
+        inputs=inputs,
+        warnings=(*merge.warnings, *_version_warning(inputs), *agents_warning),
+        first=first,
+        dry_run=dry_run,
+    )
+
+
+def check(project_dir: Path) -> Checked:
+    """Re-render from the recorded inputs in memory and compare with the project; no git."""
+    if not project_dir.is_dir():
+        raise McpgenError.single("not-found", "no such directory", file=str(project_dir))
+    inputs = resolve(project_dir, None, None, None)
+    generated = _build(inputs)
+    summaries = summarize(generated.project)
+    agents, agents_warning = _agent_changes(project_dir, summaries)
+    stale = is_stale(project_dir, _rendered(generated.tree))
+    records = _records(project_dir, inputs, generated.project, summaries)
+    for path, content in sorted(records.items()):
+        current = project_dir / path
+        if not current.is_file() or current.read_bytes() != content:
+            stale.append(f"{path} would change")
+    return Checked(
+        generated=generated,
+        stale=tuple(stale),
+        markers=tuple(find_conflict_markers(project_dir)),
+        agents=agents,
+        warnings=(*_version_warning(inputs), *agents_warning),
+    )
+
+
+def user_owned_patterns() -> tuple[str, ...]:
+    """The template's user-owned files: its copier `_skip_if_exists` patterns."""
+    path = render.template_dir() / "copier.yml"
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
         raise McpgenError.single(
-            "exists",
-            "the output directory exists and is not empty; mcpgen writes only into an empty "
-            "or missing directory",
-            file=str(out),
+            "template", f"cannot read the template's settings ({exc})", file=str(path)
+        ) from None
+    patterns = data.get("_skip_if_exists") if isinstance(data, dict) else None
+    if patterns is None:
+        return ()
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise McpgenError.single(
+            "template", "_skip_if_exists is not a list of patterns", file=str(path)
         )
-    for name, (content, executable) in sorted(tree.items()):
-        target = out / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
-        if executable:
-            target.chmod(0o755)
+    return tuple(patterns)
 
 
-def generate(spec_path: Path, out: Path, options: BuildOptions) -> Generated:
-    generated = build(spec_path, options)
-    write_new(generated.tree, out)
-    return generated
+def _build(inputs: Inputs) -> Generated:
+    """Build from `inputs`. The name: given, else the mapping's, else the recorded one (so a
+    changed `info.title` never renames the package), else one from `info.title`."""
+    options = BuildOptions(name=inputs.name)
+    if inputs.mapping is not None:
+        model, source = load_mapping(inputs.mapping, os.path.normpath(inputs.mapping))
+        options = replace(options, mapping=model, mapping_source=source)
+    if options.name is None and not options.mapping.server.name and inputs.recorded:
+        options = replace(options, name=inputs.recorded.name)
+    return build(inputs.spec, options, os.path.normpath(inputs.spec))
+
+
+def _records(
+    project_dir: Path, inputs: Inputs, project: Project, summaries: Summaries
+) -> dict[str, bytes]:
+    """What a run records under `.mcpgen/` besides the base."""
+    return {
+        INPUTS_PATH: dump_inputs(project_dir, inputs, project.server_name, __version__),
+        TOOLS_PATH: dump_summaries(summaries),
+    }
+
+
+def _agent_changes(project_dir: Path, summaries: Summaries) -> tuple[AgentChanges, list[str]]:
+    """The tools' changes since the recorded summary (and why they are unknown, if so)."""
+    old, problem = load_summaries(project_dir / TOOLS_PATH)
+    return compare(old, summaries), [problem] if problem else []
+
+
+def _rendered(tree: Tree) -> dict[str, RenderedFile]:
+    return {path: RenderedFile(content, executable) for path, (content, executable) in tree.items()}
+
+
+def _version_warning(inputs: Inputs) -> list[str]:
+    recorded = inputs.recorded
+    if recorded is None or not is_newer(recorded.mcpgen_version, __version__):
+        return []
+    return [
+        f"this project was generated by mcpgen {recorded.mcpgen_version}, newer than this "
+        f"mcpgen {__version__}; generating with the older one may undo template changes"
+    ]

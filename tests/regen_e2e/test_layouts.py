@@ -1,0 +1,89 @@
+"""Where projects live and how mcpgen changes: a monorepo subfolder, a new template."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator import pipeline, render
+from tests.regen.support import commit_all, git, init_repo, status
+from tests.regen_e2e.support import PACKAGE, V1, V2, insert_after, mcpgen
+
+TOOLS = f"{PACKAGE}/tools"
+
+
+def test_project_in_a_monorepo_subfolder(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "mono")
+    (repo / "specs").mkdir()
+    shutil.copyfile(V1, repo / "specs/books.yaml")
+    first = mcpgen("generate", "specs/books.yaml", "-o", "services/books-mcp", cwd=repo)
+    assert first.code == 0, first.output
+    project = repo / "services/books-mcp"
+    inputs = json.loads((project / ".mcpgen/inputs.json").read_bytes())
+    assert inputs["spec"] == "../../specs/books.yaml"
+    commit_all(repo, "v1")
+    category = project / TOOLS / "get_category.py"
+    edit_line = "    category_id: int,\n"
+    category.write_text(category.read_text().replace(edit_line, "    category_id: int,  # ours\n"))
+    commit_all(repo, "hand edit")
+    (repo / "NOTES.md").write_text("not committed, outside the project\n")
+    (project / "NOTES.md").write_text("not committed, inside the project\n")
+    shutil.copyfile(V2, repo / "specs/books.yaml")
+
+    run = mcpgen("generate", ".", cwd=project)
+
+    assert run.code == 1, run.output
+    assert "uncommitted changes (1 paths: services/books-mcp/NOTES.md)" in run.stderr
+    assert f"UU services/books-mcp/{TOOLS}/get_category.py" in status(repo)
+    assert "?? NOTES.md" in status(repo)
+    assert git(repo, "commit", "-m", "x", check=False).returncode != 0
+
+
+def _template_v2(tmp_path: Path) -> Path:
+    """mcpgen's template, changed: a new file, a dropped file, a changed tool template."""
+    template = tmp_path / "template-v2"
+    shutil.copytree(render.template_dir(), template)
+    project = template / "project"
+    (project / "Dockerfile.jinja").write_text(
+        "FROM python:3.12-slim\nCOPY . /app\nRUN pip install /app\n"
+        'CMD ["{{ project.script }}", "--transport", "http"]\n'
+    )
+    (project / ".env.example.jinja").unlink()
+    [tool_template] = (project / "src").glob("*/tools/*yield*")
+    tool_template.write_text(tool_template.read_text() + "\n# Checked by the new template.\n")
+    return template
+
+
+def test_template_changing_between_runs(
+    generated_v1: tuple[Path, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    shutil.copytree(generated_v1[0], work)
+    project = init_repo(work / "books-mcp")
+    strip = "    book_id = book_id.strip()\n"
+    insert_after(project / TOOLS / "get_book.py", ") -> Reply:", strip)
+    commit_all(project, "v1 with an edit")
+    template = _template_v2(tmp_path)
+    monkeypatch.setattr(render, "template_dir", lambda: template)
+
+    outcome = pipeline.generate(project)
+
+    actions = {change.path: change.action for change in outcome.merge.changes}
+    assert actions["Dockerfile"] == "added"
+    assert actions[".env.example"] == "deleted"
+    assert actions[f"{TOOLS}/get_book.py"] == "merged"
+    assert actions[f"{TOOLS}/list_books.py"] == "updated"
+    assert outcome.merge.conflicts == ()
+    get_book = (project / TOOLS / "get_book.py").read_text()
+    assert strip in get_book
+    assert get_book.endswith("# Checked by the new template.\n")
+    assert '"books-mcp", "--transport"' in (project / "Dockerfile").read_text()
+    assert not outcome.agents.tools, "a template change alone changes no tool"
+    assert status(project) == sorted(
+        [" D .env.example", "?? Dockerfile"]
+        + [f" M {path}" for path, action in actions.items() if action in ("updated", "merged")]
+        + [" M .mcpgen/base.json"]
+    )
