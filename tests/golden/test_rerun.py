@@ -1,0 +1,45 @@
+"""Running `mcpgen generate DIR` again on any generated example changes nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.pipeline import generate
+from scripts.update_examples import ROOT
+from tests.regen.support import snapshot
+
+EXAMPLES = ROOT / "generated-examples"
+PROJECTS = sorted(
+    path.parent.parent.relative_to(EXAMPLES).as_posix()
+    for path in EXAMPLES.rglob(".mcpgen/inputs.json")
+)
+_CACHES = shutil.ignore_patterns("__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache")
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`specs/` and `generated-examples/` side by side, as in the repository."""
+    root = tmp_path_factory.mktemp("rerun")
+    for folder in ("specs", "generated-examples"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=_CACHES)
+    return root
+
+
+def test_there_are_examples_to_rerun() -> None:
+    names = {project.split("/")[0] for project in PROJECTS}
+    assert {p.name for p in EXAMPLES.iterdir() if p.is_dir()} <= names, (
+        "every example records its inputs"
+    )
+
+
+@pytest.mark.parametrize("project", PROJECTS)
+def test_rerun_changes_nothing(copy: Path, project: str) -> None:
+    directory = copy / "generated-examples" / project
+    before = snapshot(directory)
+    outcome = generate(directory)
+    assert not outcome.merge.wrote, list(outcome.merge.changes)
+    assert snapshot(directory) == before
+    assert not outcome.agents.tools
