@@ -169,7 +169,7 @@ def _print_outcome(project_dir: Path, outcome: Outcome) -> None:
 
 def _print_changes(changes: Sequence[FileChange]) -> None:
     for change in changes:
-        detail = f"  ({change.detail})" if change.detail else ""
+        detail = f": {change.detail}" if change.detail else ""
         typer.echo(f"  {change.action:<12} {change.path}{detail}")
 
 

@@ -13,6 +13,7 @@ from tests.regen.support import commit_all, git, init_repo, status
 from tests.regen_e2e.support import PACKAGE, V1, V2, insert_after, mcpgen
 
 TOOLS = f"{PACKAGE}/tools"
+LOGO = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
 
 
 def test_project_in_a_monorepo_subfolder(tmp_path: Path) -> None:
@@ -52,6 +53,11 @@ def _template_v2(tmp_path: Path) -> Path:
         'CMD ["{{ project.script }}", "--transport", "http"]\n'
     )
     (project / ".env.example.jinja").unlink()
+    (project / "logo.png").write_bytes(LOGO)
+    script = project / "scripts" / "serve.sh.jinja"
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\nexec {{ project.script }} --transport http\n")
+    script.chmod(0o755)
     [tool_template] = (project / "src").glob("*/tools/*yield*")
     tool_template.write_text(tool_template.read_text() + "\n# Checked by the new template.\n")
     return template
@@ -73,6 +79,9 @@ def test_template_changing_between_runs(
 
     actions = {change.path: change.action for change in outcome.merge.changes}
     assert actions["Dockerfile"] == "added"
+    assert (project / "logo.png").read_bytes() == LOGO
+    assert (project / "scripts/serve.sh").stat().st_mode & 0o111
+    assert not (project / "Dockerfile").stat().st_mode & 0o111
     assert actions[".env.example"] == "deleted"
     assert actions[f"{TOOLS}/get_book.py"] == "merged"
     assert actions[f"{TOOLS}/list_books.py"] == "updated"
@@ -83,7 +92,11 @@ def test_template_changing_between_runs(
     assert '"books-mcp", "--transport"' in (project / "Dockerfile").read_text()
     assert not outcome.agents.tools, "a template change alone changes no tool"
     assert status(project) == sorted(
-        [" D .env.example", "?? Dockerfile"]
+        [" D .env.example", "?? Dockerfile", "?? logo.png", "?? scripts/serve.sh"]
         + [f" M {path}" for path, action in actions.items() if action in ("updated", "merged")]
         + [" M .mcpgen/base.json"]
     )
+    commit_all(project, "template 2")
+    again = pipeline.generate(project)
+    assert not again.merge.wrote
+    assert status(project) == []

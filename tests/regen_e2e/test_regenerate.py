@@ -61,6 +61,8 @@ def test_api_change_merges_hand_edits_and_reports_what_agents_notice(work: Path)
     insert_after(project / TOOLS / "get_book.py", ") -> Reply:", STRIP)
     custom = project / PACKAGE / "custom.py"
     custom.write_text(custom.read_text() + HOOK)
+    insert_after(project / "pyproject.toml", "dependencies = [", '    "structlog>=24",\n')
+    (project / "README.md").unlink()
     commit_all(project, "hand edits")
     custom_before = custom.read_bytes()
 
@@ -74,8 +76,13 @@ def test_api_change_merges_hand_edits_and_reports_what_agents_notice(work: Path)
     assert custom.read_bytes() == custom_before
     assert (project / TOOLS / "list_authors.py").is_file()
     assert not (project / TOOLS / "delete_book.py").exists()
+    pyproject = (project / "pyproject.toml").read_text()
+    assert '"structlog>=24",' in pyproject and "version = '2.0.0'" in pyproject
+    assert not (project / "README.md").exists(), "a file the user deleted stays deleted"
     out = run.stdout
-    assert f"merged       {TOOLS}/get_book.py  (your edits kept)" in out
+    assert "kept-deleted README.md: deleted in the project; left deleted (the new generation" in out
+    assert "merged       pyproject.toml: your edits kept" in out
+    assert f"merged       {TOOLS}/get_book.py: your edits kept" in out
     assert f"added        {TOOLS}/list_authors.py" in out
     assert f"deleted      {TOOLS}/delete_book.py" in out
     assert "agents will notice: 1 added, 1 removed, 2 changed (3 breaking)" in out
@@ -89,7 +96,7 @@ def test_api_change_merges_hand_edits_and_reports_what_agents_notice(work: Path)
     before = digest(project)
     again = mcpgen("generate", PROJECT, cwd=work)
     assert again.code == 0, again.output
-    assert f"{PROJECT}: no file changes (1 kept-edited)" in again.stdout
+    assert f"{PROJECT}: no file changes (2 kept-edited, 1 kept-deleted)" in again.stdout
     assert "agents will notice no change (4 tools)" in again.stdout
     assert digest(project) == before, "a second run changes no byte, .mcpgen/ included"
     assert status(project) == []
@@ -102,6 +109,8 @@ def test_clashing_edits_are_marked_and_block_a_plain_commit(work: Path) -> None:
     edit(category, "    category_id: int,\n", "    category_id: int,  # numeric ids only\n")
     removed = project / TOOLS / "delete_book.py"
     removed.write_text(removed.read_text() + "\n# used by the admin console\n")
+    ours = project / TOOLS / "list_authors.py"
+    ours.write_text('"""Our own list of authors, before the API had one."""\n')
     commit_all(project, "hand edits")
 
     use_spec(work, V2)
@@ -118,9 +127,11 @@ def test_clashing_edits_are_marked_and_block_a_plain_commit(work: Path) -> None:
     ) in text
     assert removed.read_text().startswith("<<<<<<< ours (project)\n")
     assert "# used by the admin console" in removed.read_text()
-    assert "2 files with conflicts: resolve the markers, then re-run" in run.stdout
+    assert "3 files with conflicts: resolve the markers, then re-run" in run.stdout
     assert f"UU {TOOLS}/get_category.py" in status(project)
     assert f"UD {TOOLS}/delete_book.py" in status(project)
+    assert f"AA {TOOLS}/list_authors.py" in status(project)
+    assert ours.read_text().startswith("<<<<<<< ours (project)\n")
     refused = git(project, "commit", "-m", "merge", check=False)
     assert refused.returncode != 0
     assert "unmerged" in refused.stdout + refused.stderr
@@ -137,6 +148,8 @@ def test_clashing_edits_are_marked_and_block_a_plain_commit(work: Path) -> None:
     edit(category, text[text.index("<<<<<<<") : text.index(">>>>>>>")], "    category_id: str,\n")
     edit(category, ">>>>>>> theirs (new generation)\n", "")
     git(project, "rm", "-q", "--", f"{TOOLS}/delete_book.py")
+    text = ours.read_text()
+    ours.write_text(text[text.index("=======\n") + 8 : text.index(">>>>>>>")])
     commit_all(project, "regenerated from v2, conflicts resolved")
     settled = mcpgen("generate", PROJECT, cwd=work)
     assert settled.code == 0, settled.output
