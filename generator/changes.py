@@ -5,7 +5,8 @@ compares it with the new one. A change is *breaking* when an agent that worked b
 now fail: a removed tool, a removed argument, a new required argument, an argument that no
 longer accepts what it did, an output of another type.
 
-`tools.json`, format 1 (sorted keys, one trailing newline)::
+`tools.json`, format 1 (sorted keys, one trailing newline; `kind` only for operations the
+mapping exposes as a resource or resource template)::
 
     {"format": 1,
      "tools": {"get_book": {"arguments": {"bookId": "string"},
@@ -56,15 +57,19 @@ class ToolSummary:
     output: str
     operation: str  # "METHOD /path"
     hints: str
+    kind: str = "tool"  # or "resource", "resource_template" (as the mapping exposes it)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "arguments": dict(sorted(self.arguments.items())),
             "hints": self.hints,
             "operation": self.operation,
             "output": self.output,
             "required": sorted(self.required),
         }
+        if self.kind != "tool":
+            data["kind"] = self.kind
+        return data
 
 
 Summaries = Mapping[str, ToolSummary]
@@ -150,13 +155,14 @@ def compare(old: Summaries | None, new: Summaries) -> AgentChanges:
         return AgentChanges(previous=False, count=len(new), tools=())
     found: list[ToolChange] = []
     for name in sorted(set(old) | set(new)):
-        before, after = old.get(name), new.get(name)
-        if before is None:
-            found.append(ToolChange(name, "added", (Change("new tool", breaking=False),)))
-        elif after is None:
-            found.append(ToolChange(name, "removed", (Change("tool removed", breaking=True),)))
+        if name not in old:
+            added = Change(f"new {_noun(new[name].kind)}", breaking=False)
+            found.append(ToolChange(name, "added", (added,)))
+        elif name not in new:
+            removed = Change(f"{_noun(old[name].kind)} removed", breaking=True)
+            found.append(ToolChange(name, "removed", (removed,)))
         else:
-            changes = _tool_changes(before, after)
+            changes = _tool_changes(old[name], new[name])
             if changes:
                 found.append(ToolChange(name, "changed", tuple(changes)))
     return AgentChanges(previous=True, count=len(new), tools=tuple(found))
@@ -198,6 +204,7 @@ def _summary(tool: Tool) -> ToolSummary:
         output=_output(tool),
         operation=f"{tool.method} {tool.path}",
         hints=_hints(tool),
+        kind=tool.kind,
     )
 
 
@@ -318,8 +325,16 @@ def _accepts(wide: str, narrow: str) -> bool:
     return set(_split(narrow)) <= accepted
 
 
+def _noun(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
 def _tool_changes(old: ToolSummary, new: ToolSummary) -> list[Change]:
-    changes = _argument_changes(old, new)
+    changes: list[Change] = []
+    if old.kind != new.kind:
+        what = f"now a {_noun(new.kind)} (was a {_noun(old.kind)})"
+        changes.append(Change(what, breaking=True))
+    changes += _argument_changes(old, new)
     changes += _output_changes(old.output, new.output)
     if old.operation != new.operation:
         changes.append(Change(f"now calls {new.operation} (was {old.operation})", breaking=False))
@@ -370,4 +385,5 @@ def _parse(entry: Any) -> ToolSummary:
         output=str(entry["output"]),
         operation=str(entry["operation"]),
         hints=str(entry["hints"]),
+        kind=str(entry.get("kind", "tool")),
     )

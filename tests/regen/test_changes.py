@@ -127,6 +127,18 @@ def test_each_kind_of_change(old: ToolSummary, new: ToolSummary, expected: list[
     assert changes_of(old, new) == expected
 
 
+def test_resources_are_named_as_such_and_a_kind_change_breaks() -> None:
+    resource = ToolSummary({}, (), "object", "GET /books", "read_only", kind="resource_template")
+    result = compare({"gone": resource, "books": tool()}, {"books": resource, "new": resource})
+    assert [(c.tool, c.kind, c.changes) for c in result.tools] == [
+        ("books", "changed", (Change("now a resource template (was a tool)", True),)),
+        ("gone", "removed", (Change("resource template removed", True),)),
+        ("new", "added", (Change("new resource template", False),)),
+    ]
+    assert resource.to_json()["kind"] == "resource_template"
+    assert "kind" not in tool().to_json()
+
+
 def test_without_a_previous_summary_nothing_is_compared() -> None:
     result = compare(None, {"a": tool()})
     assert not result.previous

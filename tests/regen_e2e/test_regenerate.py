@@ -12,6 +12,7 @@ from tests.regen.support import commit_all, digest, git, init_repo, snapshot, st
 from tests.regen_e2e.support import (
     PACKAGE,
     PROJECT,
+    SPEC,
     V2,
     Run,
     edit,
@@ -242,3 +243,31 @@ def test_a_run_in_progress_holds_the_lock(work: Path) -> None:
     assert run.code == 2
     assert f"another mcpgen run holds {PROJECT}/.mcpgen/lock (pid {os.getpid()})" in run.stderr
     assert snapshot(project) == before
+
+
+def test_the_mapping_is_recorded_and_its_changes_arrive(work: Path) -> None:
+    project = work / PROJECT
+    mapping = work / "mcpgen.yaml"
+    mapping.write_text("operations:\n  getBook:\n    name: fetch_book\n")
+    run = mcpgen("generate", SPEC, "-m", "mcpgen.yaml", "-o", PROJECT, cwd=work)
+    assert run.code == 0, run.output
+    assert json.loads((project / ".mcpgen/inputs.json").read_bytes())["mapping"] == "../mcpgen.yaml"
+    assert (project / TOOLS / "fetch_book.py").is_file()
+    assert "+ fetch_book  new tool" in run.stdout
+    assert "- get_book    BREAKING: tool removed" in run.stdout
+
+    mapping.write_text(
+        mapping.read_text() + "rules:\n  - match: {operation_ids: [deleteBook]}\n    as: exclude\n"
+    )
+    again = mcpgen("generate", PROJECT, cwd=work)
+    assert again.code == 0, again.output
+    assert not (project / TOOLS / "delete_book.py").exists()
+    assert (project / TOOLS / "fetch_book.py").is_file(), "the recorded mapping is used"
+    assert "- delete_book  BREAKING: tool removed" in again.stdout
+
+    mapping.write_text("operations:\n  getBook:\n    nmae: typo\n")
+    bad = mcpgen("generate", PROJECT, cwd=work)
+    assert bad.code == 2
+    assert (
+        "mcpgen.yaml#/operations/getBook/nmae (line 3): error[mapping]: unknown key" in bad.stderr
+    )
