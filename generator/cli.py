@@ -1,4 +1,4 @@
-"""The `mcpgen` command: flags → pipeline → diagnostics → exit code. No logic of its own.
+"""The `mcpgen` command: flags → pipeline → a printed report (or JSON) → exit code.
 
 Exit codes: 0 ok; 1 findings (stale, conflicts); 2 bad input, with a located message.
 """
@@ -54,13 +54,27 @@ def _root(
     """mcpgen: OpenAPI + a small mapping → an MCP server project you own."""
 
 
-@app.command()
+_GENERATE_HELP = (
+    "Generate the project, or merge a new generation into it like `git merge`.\n\n"
+    "`mcpgen generate SPEC -o DIR` writes DIR, or merges into it when it is a project; "
+    "`mcpgen generate DIR` re-runs with the spec, mapping and name recorded in "
+    "DIR/.mcpgen/inputs.json (given ones override them and are recorded).\n\n"
+    "Exit 0; 1 when conflicts were left to resolve; 2 on bad input."
+)
+_CHECK_HELP = (
+    "Exit 1 when DIR is stale against its spec, mapping and mcpgen, or still holds conflict "
+    "markers; 0 when up to date; 2 on bad input. Needs no git."
+)
+
+
+@app.command(help=_GENERATE_HELP, short_help="Generate a project, or merge into one.")
 def generate(
     target: Annotated[
         Path | None,
         typer.Argument(
             help="SPEC, the OpenAPI 3.0/3.1 document (with -o DIR); or DIR, an existing "
             "project to regenerate from the inputs it records.",
+            metavar="SPEC|DIR",
             show_default=False,
         ),
     ] = None,
@@ -82,12 +96,6 @@ def generate(
         bool, typer.Option("--json", help="Print one JSON document on stdout (for CI).")
     ] = False,
 ) -> None:
-    """Generate the project, or merge a new generation into it like `git merge`.
-
-    `mcpgen generate SPEC -o DIR` writes DIR (first run) or merges into it; `mcpgen generate
-    DIR` re-runs with the spec, mapping and name recorded in DIR/.mcpgen/inputs.json. Exit 0,
-    or 1 when conflicts were left to resolve.
-    """
     with _json_errors("generate", json_output):
         project_dir, spec = _generate_target(target, out)
         outcome = run_generate(project_dir, spec, name=name, mapping=mapping, dry_run=dry_run)
@@ -102,7 +110,7 @@ def generate(
         raise typer.Exit(code)
 
 
-@app.command()
+@app.command(help=_CHECK_HELP, short_help="Is the project stale, or left with conflicts?")
 def check(
     project_dir: Annotated[
         Path, typer.Argument(help="The generated project.", metavar="DIR", show_default=False)
@@ -111,8 +119,6 @@ def check(
         bool, typer.Option("--json", help="Print one JSON document on stdout (for CI).")
     ] = False,
 ) -> None:
-    """Exit 1 when DIR is stale against its spec, mapping and mcpgen, or still holds
-    conflict markers; 0 when up to date. Needs no git."""
     with _json_errors("check", json_output):
         checked = run_check(project_dir)
         code = 0 if checked.ok else 1

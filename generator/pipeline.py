@@ -64,7 +64,6 @@ class Outcome:
     generated: Generated
     merge: MergeResult
     agents: AgentChanges
-    inputs: Inputs
     warnings: tuple[str, ...]  # the merge's warnings and the pipeline's own
     first: bool  # the directory held no generation before
     dry_run: bool
@@ -192,7 +191,6 @@ def generate(
         generated=generated,
         merge=merge,
         agents=agents,
-        inputs=inputs,
         warnings=(*merge.warnings, *_version_warning(inputs), *agents_warning),
         first=first,
         dry_run=dry_run,
