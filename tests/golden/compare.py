@@ -10,6 +10,7 @@ from pathlib import Path
 
 __all__ = ["diff", "files", "run_own_checks"]
 
+_BASE = ".mcpgen/base.json"
 _CACHES = {"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 
 
@@ -32,6 +33,9 @@ def diff(label: str, committed: dict[str, bytes], fresh: dict[str, bytes]) -> st
         if old is None or new is None:
             where = "only in a fresh generation" if old is None else "only committed"
             lines.append(f"{where}: {path}")
+            continue
+        if path.endswith(_BASE):  # one JSON line per file: its diff is unreadable
+            lines.append(f"differs: {path} (the record of the generation shown by the other diffs)")
             continue
         lines.extend(
             difflib.unified_diff(

@@ -40,6 +40,10 @@ def test_rerun_changes_nothing(copy: Path, project: str) -> None:
     directory = copy / "generated-examples" / project
     before = snapshot(directory)
     outcome = generate(directory)
-    assert not outcome.merge.wrote, list(outcome.merge.changes)
+    changed = [f"{c.action} {c.path}" for c in outcome.merge.changes]
+    assert not outcome.merge.wrote, (
+        f"re-running mcpgen generate changed generated-examples/{project}: {changed}; if the "
+        f"examples are merely stale, the golden tests say so and how to refresh them"
+    )
     assert snapshot(directory) == before
     assert not outcome.agents.tools
