@@ -18,7 +18,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from generator.errors import McpgenError
@@ -150,7 +150,7 @@ def _recorded_path(project: Path, relative: str, what: str) -> Path:
 def _relative(path: Path, project: Path) -> str:
     target, start = path.resolve(), project.resolve()
     try:
-        return PurePosixPath(Path(os.path.relpath(target, start))).as_posix()
+        return Path(os.path.relpath(target, start)).as_posix()
     except ValueError:  # another drive (Windows): only an absolute path can name it
         return target.as_posix()
 
