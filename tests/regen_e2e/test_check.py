@@ -101,9 +101,11 @@ def test_generate_usage(work: Path) -> None:
         ("--frobnicate",): "No such option: --frobnicate",
     }
     for args, message in cases.items():
-        run = mcpgen_process("generate", *args, cwd=work)
+        run = mcpgen("generate", *args, cwd=work)
         assert run.code == 2, (args, run.output)
         assert message in run.stderr, (args, run.output)
+    usage = mcpgen_process("generate", "--frobnicate", cwd=work)
+    assert usage.code == 2, usage.output
     shutil.rmtree(work / PROJECT / ".mcpgen")
     not_a_project = mcpgen("generate", SPEC, "-o", PROJECT, cwd=work)
     assert not_a_project.code == 2
