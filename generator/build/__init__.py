@@ -13,7 +13,7 @@ from ..load import Source
 from ..mapping import Mapping
 from ..spec import Spec
 from .naming import NameAllocator, py_identifier, snake, tool_name_ok
-from .operations import build_tool, iter_operations
+from .operations import BuildContext, build_tool, iter_operations
 from .overrides import apply_override
 from .resources import resource_uri
 from .schemas import SchemaConverter
@@ -144,6 +144,7 @@ def _tools(
             pointer="/operations",
         )
     names.reserve(wanted)
+    ctx = BuildContext(document, converter, report, file)
     tools: list[Tool] = []
     for selected in chosen:
         op = selected.op
@@ -155,7 +156,7 @@ def _tools(
                 file=file,
                 pointer=op.pointer,
             )
-        built = build_tool(op, name, document, converter, report, file)
+        built = build_tool(op, name, ctx)
         built = apply_override(built, selected.override, selected.override_key, mapping_source)
         if selected.kind != "tool":
             built = resource_uri(built, selected, server, mapping_source)

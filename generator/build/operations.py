@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -10,9 +10,11 @@ from ..errors import McpgenError, Report, join_pointer
 from ..ir import Annotations, Body, BodyEncoding, JsonSchema, Param, Sample, Tool
 from .naming import NameAllocator, operation_words, py_identifier, snake
 from .samples import sample
-from .schemas import SchemaConverter, SchemaSession, check_schema, python_type
+from .metaschema import SchemaChecker
+from .outline import drop_titles, outline
+from .schemas import SchemaConverter, SchemaSession, python_type
 
-__all__ = ["METHODS", "Operation", "build_tool", "iter_operations"]
+__all__ = ["METHODS", "BuildContext", "Operation", "build_tool", "iter_operations"]
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
@@ -230,13 +232,14 @@ class _ToolBuilder:
 
     # -- the whole tool -----------------------------------------------------------------
     def input_schema(self) -> JsonSchema:
-        schema: JsonSchema = {"type": "object", "properties": self.properties}
+        properties = {name: drop_titles(sub) for name, sub in self.properties.items()}
+        schema: JsonSchema = {"type": "object", "properties": properties}
         if self.required:
             schema["required"] = sorted(set(self.required), key=self.required.index)
         schema["additionalProperties"] = False
         defs = self.inputs.defs()
         if defs:
-            schema["$defs"] = defs
+            schema["$defs"] = {name: drop_titles(sub) for name, sub in defs.items()}
         return schema
 
 
@@ -289,8 +292,7 @@ def output_schema(op: Operation, converter: SchemaConverter) -> tuple[JsonSchema
         return None, False
     node, pointer = found
     session = converter.session("output")
-    schema = session.convert(node, pointer)
-    defs = session.defs()
+    schema, defs = outline(session.convert(node, pointer), session.defs())
     root = _object_root(schema, defs)
     if root is not None:
         result = dict(root)
@@ -334,14 +336,25 @@ def _texts(op: Operation) -> tuple[str, str]:
     return title, description
 
 
-def build_tool(
-    op: Operation,
-    name: str,
-    document: dict[str, Any],
-    converter: SchemaConverter,
-    report: Report,
-    file: str,
-) -> Tool:
+@dataclass
+class BuildContext:
+    """What every tool of one document is built with."""
+
+    document: dict[str, Any]
+    converter: SchemaConverter
+    report: Report
+    file: str
+    checker: SchemaChecker = field(default_factory=SchemaChecker)
+
+
+def build_tool(op: Operation, name: str, ctx: BuildContext) -> Tool:
+    document, converter, report, file, checker = (
+        ctx.document,
+        ctx.converter,
+        ctx.report,
+        ctx.file,
+        ctx.checker,
+    )
     builder = _ToolBuilder(op, converter, report, file)
     body, body_schema, body_description = builder.body()
     builder.add_parameters()
@@ -349,9 +362,9 @@ def build_tool(
         body = builder.add_body(body, body_schema, body_description)
     inputs = builder.input_schema()
     outputs, wrapped = output_schema(op, converter)
-    check_schema(inputs)
+    checker.check(inputs)
     if outputs is not None:
-        check_schema(outputs)
+        checker.check(outputs)
     title, description = _texts(op)
     module = py_identifier(name, fallback="tool")
     case = _sample(op, builder.params, inputs, outputs, wrapped)
