@@ -84,7 +84,8 @@ class SchemaChecker:
                 shell[key] = _stand_in(key, value)
         text = json.dumps(shell, sort_keys=True, separators=(",", ":"), default=str)
         self._shell_text(shell, text)
-        return hashlib.sha1("\n".join([text, *children]).encode(), usedforsecurity=False).hexdigest()
+        digest = hashlib.sha1("\n".join([text, *children]).encode(), usedforsecurity=False)
+        return digest.hexdigest()
 
     def _shell(self, node: Any) -> None:
         self._shell_text(node, json.dumps(node, sort_keys=True, default=str))

@@ -8,10 +8,10 @@ from urllib.parse import quote
 
 from ..errors import McpgenError, Report, join_pointer
 from ..ir import Annotations, Body, BodyEncoding, JsonSchema, Param, Sample, Tool
-from .naming import NameAllocator, operation_words, py_identifier, snake
-from .samples import sample
 from .metaschema import SchemaChecker
+from .naming import NameAllocator, operation_words, py_identifier, snake
 from .outline import drop_titles, outline
+from .samples import sample
 from .schemas import SchemaConverter, SchemaSession, python_type
 
 __all__ = ["METHODS", "BuildContext", "Operation", "build_tool", "iter_operations"]
