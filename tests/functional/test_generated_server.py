@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from specs.bookshop import upstream as bookshop
@@ -33,10 +34,12 @@ class Running:
     env: dict[str, str]
 
 
-def install(spec: Path, name: str, workdir: Path) -> Path:
+def install(spec: Path, name: str, workdir: Path, mapping: Path | None = None) -> Path:
     """Generate the project with the real CLI and pip-install it into a target directory."""
     project = workdir / "project"
     argv = [sys.executable, "-m", "generator", "generate", str(spec), "-o", str(project)]
+    if mapping is not None:
+        argv += ["-m", str(mapping)]
     procs.run_bounded([*argv, "--name", name], timeout=180)
     site = workdir / "site"
     done = subprocess.run(
@@ -84,7 +87,12 @@ def bookshop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
 
 @pytest.fixture(scope="module")
 def tasks_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    site = install(ROOT / "specs/tasks/openapi.json", "tasks", tmp_path_factory.mktemp("tk"))
+    site = install(
+        ROOT / "specs/tasks/openapi.json",
+        "tasks",
+        tmp_path_factory.mktemp("tk"),
+        ROOT / "specs/tasks/mcpgen.yaml",
+    )
     app, log = tasks.create_app()
     with net.serve_in_thread(app) as base:
         env = {"UPSTREAM_BASE_URL": base, "UPSTREAM_BEARER_TOKEN": tasks.DEFAULT_TOKEN}
@@ -251,7 +259,9 @@ def test_missing_credentials_are_reported_by_status(tasks_server: Running) -> No
         str(port),
     ]
     with procs.start_process(argv, env=env, ready_url=f"http://127.0.0.1:{port}/healthz"):
-        result = mcpclient.call_tool_sync(f"http://127.0.0.1:{port}/mcp", "list_projects", {})
+        result = mcpclient.call_tool_sync(
+            f"http://127.0.0.1:{port}/mcp", "list_tasks", {"project_id": "p1"}
+        )
     assert result.is_error
     assert "401" in mcpclient.text_of(result)
 
@@ -267,13 +277,49 @@ def test_stdio_transport(tasks_server: Running) -> None:
         "    params = StdioServerParameters(command=command, args=args, env=dict(os.environ))\n"
         "    async with Client(params) as client:\n"
         "        tools = await client.list_tools()\n"
-        "        result = await client.call_tool('list_projects', {})\n"
+        "        result = await client.call_tool('list_tasks', {'project_id': 'p1'})\n"
         "        print(len(tools.tools), result.is_error)\n"
         "anyio.run(main)\n"
     )
     env = {**tasks_server.env, "PYTHONPATH": str(tasks_server.site)}
     done = procs.run_bounded([sys.executable, "-c", probe], env=env, timeout=60)
-    assert done.stdout.split() == ["7", "False"], done.stderr
+    assert done.stdout.split() == ["5", "False"], done.stderr
+
+
+def test_mapped_resources_templates_and_prompts(tasks_server: Running) -> None:
+    async def scenario() -> tuple[Any, ...]:
+        async with mcpclient.connect(tasks_server.url) as client:
+            tools = [t.name for t in (await client.list_tools()).tools]
+            resources = (await client.list_resources()).resources
+            templates = (await client.list_resource_templates()).resource_templates
+            projects = await client.read_resource("tasks://projects")
+            history = await client.read_resource("tasks://tasks/t1/history")
+            prompt = await client.get_prompt("plan_project", {"project_id": "p1", "goal": "ship"})
+            return tools, resources, templates, projects, history, prompt
+
+    tools, resources, templates, projects, history, prompt = anyio.run(scenario)
+    assert "list_projects" not in tools and "task_history" not in tools
+    assert [str(r.uri) for r in resources] == ["tasks://projects"]
+    assert [t.uri_template for t in templates] == ["tasks://tasks/{task_id}/history"]
+    assert {p["id"] for p in json.loads(projects.contents[0].text)} >= {"p1", "p2"}
+    assert history.contents[0].mime_type == "application/json"
+    assert tasks_server.log.last().raw_path == "/tasks/t1/history"
+    assert 'goal "ship"' in prompt.messages[0].content.text
+    done = node.inspector_cli(
+        tasks_server.url,
+        "--method",
+        "prompts/get",
+        "--prompt-name",
+        "plan_project",
+        "--prompt-args",
+        "project_id=p2",
+        "goal=launch",
+        "--format",
+        "json",
+        "-q",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "project p2" in done.stdout
 
 
 def test_host_header_protection_is_explicit(bookshop_server: Running) -> None:

@@ -60,7 +60,7 @@ MAX_ERROR_TEXT = 2000
 SERVER_NAME = "tasks"
 SERVER_TITLE = "Tasks API (MCP)"
 SERVER_VERSION = "2.0.0"
-INSTRUCTIONS = "Tools for the Tasks API. Each tool calls one API operation and returns its reply.\n\nProjects, tasks and their history."
+INSTRUCTIONS = "Plan and track work. Projects hold tasks; tasks nest as sub-tasks. Read the tasks://projects resource to find a project, then list or create its tasks."
 EXPOSURE = "tools"  # "tools": one tool per operation; "compact": meta-tools
 
 

@@ -53,7 +53,6 @@ TOOL = ToolDef(
             "description": {"type": ["string", "null"]},
             "archived": {"type": "boolean"},
         },
-        "required": ["id", "name"],
     },
     annotations=ToolAnnotations(
         read_only_hint=False,

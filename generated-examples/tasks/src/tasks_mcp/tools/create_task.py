@@ -45,7 +45,7 @@ async def create_task(
 TOOL = ToolDef(
     name="create_task",
     title="Create a task",
-    description="Create a task\n\nCreates a task, with optional nested sub-tasks.",
+    description="Create a task in a project, optionally with nested sub-tasks.",
     handler=create_task,
     arguments={
         "project_id": "project_id",
@@ -103,13 +103,12 @@ TOOL = ToolDef(
             "id": {"type": "string"},
             "project_id": {"type": "string"},
             "title": {"type": "string"},
-            "status": {"type": "string", "enum": ["todo", "doing", "done"]},
-            "priority": {"type": "integer", "description": "1 is the highest.", "enum": [1, 2, 3]},
+            "status": {"type": "string"},
+            "priority": {"type": "integer"},
             "assignee": {"type": ["string", "null"]},
             "labels": {"type": "array", "items": {"type": "string"}},
             "subtasks": {"type": "array", "items": {"$ref": "#/$defs/Task"}},
         },
-        "required": ["id", "project_id", "title", "status"],
         "$defs": {
             "Task": {
                 "type": "object",
@@ -117,17 +116,12 @@ TOOL = ToolDef(
                     "id": {"type": "string"},
                     "project_id": {"type": "string"},
                     "title": {"type": "string"},
-                    "status": {"type": "string", "enum": ["todo", "doing", "done"]},
-                    "priority": {
-                        "type": "integer",
-                        "description": "1 is the highest.",
-                        "enum": [1, 2, 3],
-                    },
+                    "status": {"type": "string"},
+                    "priority": {"type": "integer"},
                     "assignee": {"type": ["string", "null"]},
                     "labels": {"type": "array", "items": {"type": "string"}},
                     "subtasks": {"type": "array", "items": {"$ref": "#/$defs/Task"}},
                 },
-                "required": ["id", "project_id", "title", "status"],
             }
         },
     },

@@ -60,7 +60,6 @@ TOOL = ToolDef(
             "rating": {"type": "integer"},
             "text": {"type": "string"},
         },
-        "required": ["id", "rating"],
     },
     annotations=ToolAnnotations(
         read_only_hint=False,

@@ -54,7 +54,6 @@ TOOL = ToolDef(
             "name": {"type": "string"},
             "children": {"type": "array", "items": {"$ref": "#/$defs/Category"}},
         },
-        "required": ["id", "name"],
         "$defs": {
             "Category": {
                 "type": "object",
@@ -63,7 +62,6 @@ TOOL = ToolDef(
                     "name": {"type": "string"},
                     "children": {"type": "array", "items": {"$ref": "#/$defs/Category"}},
                 },
-                "required": ["id", "name"],
             }
         },
     },

@@ -49,7 +49,6 @@ TOOL = ToolDef(
                 "items": {
                     "type": "object",
                     "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
-                    "required": ["id", "name"],
                 },
             }
         },

@@ -48,26 +48,14 @@ TOOL = ToolDef(
                 "items": {
                     "type": "object",
                     "properties": {
-                        "title": {"type": "string", "minLength": 1, "maxLength": 200},
-                        "author_id": {"type": "integer", "format": "int64"},
-                        "genre": {
-                            "type": "string",
-                            "description": "The book's genre.",
-                            "enum": ["fiction", "non-fiction", "poetry", "science", "history"],
-                        },
+                        "title": {"type": "string"},
+                        "author_id": {"type": "integer"},
+                        "genre": {"type": "string"},
                         "tags": {"type": "array", "items": {"type": "string"}},
-                        "published": {
-                            "type": ["string", "null"],
-                            "description": "Publication date, null when not yet published.",
-                            "format": "date",
-                        },
-                        "id": {"type": "string", "readOnly": True},
-                        "rating": {
-                            "type": ["number", "null"],
-                            "description": "Average review rating, null without reviews.",
-                        },
+                        "published": {"type": ["string", "null"]},
+                        "id": {"type": "string"},
+                        "rating": {"type": ["number", "null"]},
                     },
-                    "required": ["title", "author_id", "id"],
                 },
             }
         },
