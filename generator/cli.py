@@ -16,11 +16,14 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
+from .build import BuildOptions
 from .changes import render_text
 from .errors import Diagnostic, McpgenError
-from .pipeline import Checked, Outcome, diagnostic_json
+from .init import starter_mapping
+from .pipeline import Checked, Outcome, build_ir, diagnostic_json, load_spec
 from .pipeline import check as run_check
 from .pipeline import generate as run_generate
+from .plan import make_plan, render_plan
 from .regen import FileChange, MergeResult
 
 __all__ = ["app", "main"]
@@ -130,6 +133,53 @@ def check(
             _print_checked(project_dir, checked)
     if code:
         raise typer.Exit(code)
+
+
+@app.command(short_help="The tool table, token estimates and warnings.")
+def plan(
+    spec: Annotated[
+        Path,
+        typer.Argument(help="The OpenAPI 3.0/3.1 document.", metavar="SPEC", show_default=False),
+    ],
+    mapping: Annotated[
+        Path | None, typer.Option("-m", "--mapping", help="The mapping file (mcpgen.yaml).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Server name.")] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout.")
+    ] = False,
+) -> None:
+    """Show what a generation would expose: each tool's name, kind, source operation and
+    estimated tokens (bytes of its tools/list entry / 4), the total, and warnings."""
+    with _json_errors("plan", json_output):
+        _, project, report = build_ir(spec, BuildOptions(name=name), mapping=mapping)
+        table = make_plan(project, report)
+        if json_output:
+            _echo_json({"command": "plan", **table.to_json()})
+        else:
+            typer.echo(render_plan(table))
+
+
+@app.command(short_help="Write a starter mcpgen.yaml for SPEC.")
+def init(
+    spec: Annotated[
+        Path,
+        typer.Argument(help="The OpenAPI 3.0/3.1 document.", metavar="SPEC", show_default=False),
+    ],
+    out: Annotated[
+        Path | None, typer.Option("-o", "--out", help="Write here (default: standard output).")
+    ] = None,
+) -> None:
+    """A starter mapping: rules grouped by tag, deprecated operations excluded, compact
+    exposure suggested when the API is large. Never overwrites a file."""
+    text = starter_mapping(load_spec(spec))
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists():
+        raise McpgenError.single("exists", "refusing to overwrite an existing file", file=str(out))
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}: edit it, then `mcpgen generate {spec} -m {out} -o DIR`", err=True)
 
 
 def _generate_target(target: Path | None, out: Path | None) -> tuple[Path, Path | None]:

@@ -42,6 +42,7 @@ __all__ = [
     "Generated",
     "Outcome",
     "build",
+    "build_ir",
     "check",
     "diagnostic_json",
     "generate",
@@ -154,15 +155,25 @@ def build(
 
     A `mapping` file, when given, replaces `options.mapping`.
     """
+    spec, project, report = build_ir(spec_path, options, display, mapping)
+    models = generate_models(spec.data, report, spec.source.display)
+    tree = render_tree(project, models)
+    return Generated(project=project, tree=tree, report=report)
+
+
+def build_ir(
+    spec_path: Path,
+    options: BuildOptions,
+    display: str | None = None,
+    mapping: Path | None = None,
+) -> tuple[Spec, Project, Report]:
+    """The first three stages: load, validate, build the IR (all `mcpgen plan` needs)."""
     if mapping is not None:
         model, source = load_mapping(mapping, os.path.normpath(mapping))
         options = replace(options, mapping=model, mapping_source=source)
     report = Report()
     spec = load_spec(spec_path, display)
-    project = build_project(spec, options, report)
-    models = generate_models(spec.data, report, spec.source.display)
-    tree = render_tree(project, models)
-    return Generated(project=project, tree=tree, report=report)
+    return spec, build_project(spec, options, report), report
 
 
 def generate(

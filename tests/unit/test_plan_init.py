@@ -1,0 +1,112 @@
+"""`mcpgen plan` and `mcpgen init` through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from generator.mapping import load_mapping
+from generator.plan import BYTES_PER_TOKEN, META_TOOLS_BYTES
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOKSHOP = ROOT / "specs/bookshop/openapi.yaml"
+
+
+def mcpgen(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def big_spec(tmp_path: Path, count: int) -> Path:
+    paths = {
+        f"/things{i}/{{id}}": {
+            "get": {
+                "operationId": f"getThing{i}",
+                "tags": [f"group{i % 3}"],
+                "deprecated": i == 0,
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {"204": {"description": "ok"}},
+            }
+        }
+        for i in range(count)
+    }
+    document = {"openapi": "3.1.0", "info": {"title": "Big API", "version": "1"}, "paths": paths}
+    spec = tmp_path / "openapi.json"
+    spec.write_text(json.dumps(document))
+    return spec
+
+
+def test_plan_table_and_json_agree() -> None:
+    text = mcpgen("plan", str(BOOKSHOP))
+    assert text.returncode == 0, text.stderr
+    assert "get_book" in text.stdout and "GET /books/{bookId} (getBook)" in text.stdout
+    data = json.loads(mcpgen("plan", str(BOOKSHOP), "--json").stdout)
+    assert data["operations"] == data["listed_tools"] == 8
+    assert data["total_tokens"] == sum(r["tokens"] for r in data["rows"])
+    assert f"about {data['total_tokens']:,} tokens" in text.stdout
+
+
+def test_plan_warns_over_client_caps(tmp_path: Path) -> None:
+    done = mcpgen("plan", str(big_spec(tmp_path, 130)))
+    assert done.returncode == 0, done.stderr
+    for client in ("Cursor", "Windsurf", "GitHub Copilot"):
+        assert f"exceed {client}'s limit" in done.stdout
+
+
+def test_init_writes_a_valid_starter_that_generates(tmp_path: Path) -> None:
+    spec = big_spec(tmp_path, 70)
+    starter = tmp_path / "mcpgen.yaml"
+    assert mcpgen("init", str(spec), "-o", str(starter)).returncode == 0
+    mapping, _ = load_mapping(starter)
+    assert mapping.exposure == "compact", "a large API gets compact exposure"
+    assert mapping.rules[0].match.deprecated is True and mapping.rules[0].kind == "exclude"
+    assert [r.match.tags for r in mapping.rules[1:]] == [["group0"], ["group1"], ["group2"]]
+    planned = json.loads(mcpgen("plan", str(spec), "-m", str(starter), "--json").stdout)
+    assert (planned["operations"], planned["listed_tools"]) == (69, 3)
+    again = mcpgen("init", str(spec), "-o", str(starter))
+    assert again.returncode == 2 and "refusing to overwrite" in again.stderr
+
+
+def test_compact_token_estimate_matches_a_generated_server(tmp_path: Path) -> None:
+    spec = big_spec(tmp_path, 3)
+    mapping = tmp_path / "mcpgen.yaml"
+    mapping.write_text("exposure: compact\n")
+    out = tmp_path / "out"
+    assert mcpgen("generate", str(spec), "-m", str(mapping), "-o", str(out)).returncode == 0
+    probe = (
+        "import anyio, json\n"
+        "from mcp import Client\n"
+        "from big_mcp.server import create_server\n"
+        "from big_mcp.config import Settings\n"
+        "async def main():\n"
+        "    async with Client(create_server(Settings())) as client:\n"
+        "        tools = (await client.list_tools()).tools\n"
+        "        dumped = [\n"
+        "            t.model_dump(by_alias=True, exclude_none=True, mode='json') for t in tools\n"
+        "        ]\n"
+        "        print(len(json.dumps(dumped, separators=(',', ':'))))\n"
+        "anyio.run(main)\n"
+    )
+    env: dict[str, Any] = {"PYTHONPATH": str(out / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    measured = int(done.stdout)
+    assert abs(measured - META_TOOLS_BYTES) / BYTES_PER_TOKEN < 25, measured
