@@ -444,17 +444,17 @@ def _classify_generate(proc: _Proc, result: Result, spec: Path, out: Path, timeo
         located = [m for m in map(LOCATED.fullmatch, proc.stderr.splitlines()) if m]
         if located:
             result.outcome = "clean_error"
-            result.causes = sorted({m["code"] for m in located})
+            result.causes = list(dict.fromkeys(m["code"] for m in located))
             result.detail = located[0].group(0)
         else:
             code = UNLOCATED.search(proc.stderr)
             result.outcome = "crash"
             result.causes = [f"exit 2, unlocated {code.group(0) if code else 'message'}"]
-            result.detail = proc.stderr.strip()[-500:]
+            result.detail = proc.stderr[code.start() if code else 0 :].strip()[:600]
     elif proc.code != 0:
         result.outcome = "crash"
         result.causes = [f"exit {proc.code}"]
-        result.detail = proc.stderr.strip()[-500:]
+        result.detail = proc.stderr.strip()[:600]
     else:
         result.outcome = "generated"
         return True
@@ -715,17 +715,33 @@ def _percentile(values: Sequence[int], q: float) -> int:
     return values[min(rank, len(values)) - 1]
 
 
-def _group_lines(title: str, results: Iterable[Result]) -> list[str]:
+def _shape(detail: str) -> str:
+    """A diagnostic's message with names and numbers blanked, to group similar ones."""
+    message = " ".join(detail.split("]: ", 1)[-1].split())
+    message = re.sub(r"\S*/mcpgen-[\w-]+/(project/)?", "", message)
+    message = re.sub(r"'[^']*'|\"[^\"]*\"|`[^`]*`", "…", message)
+    return re.sub(r"\d+", "N", message)[:140]
+
+
+def _group_lines(title: str, results: Iterable[Result], *, first_only: bool = False) -> list[str]:
+    """Counts by cause with an example each; `first_only` counts each result once, under its
+    first cause, and lists the commonest message shapes under it."""
     chosen = list(results)
     counts: Counter[str] = Counter()
+    shapes: dict[str, Counter[str]] = {}
     example: dict[str, Result] = {}
     for result in chosen:
-        for cause in result.causes or ["?"]:
+        causes = result.causes or ["?"]
+        for cause in causes[:1] if first_only else causes:
             counts[cause] += 1
             example.setdefault(cause, result)
-    lines = [f"{title:<40} {len(chosen):>6}"]
+            shapes.setdefault(cause, Counter())[_shape(result.detail)] += 1
+    lines = [f"{len(chosen):>6}  {title}"]
     for cause, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        lines.append(f"  {cause:<70} {count:>6}   e.g. {example[cause].id}")
+        lines.append(f"{count:>14}  {cause}   (e.g. {example[cause].id})")
+        if first_only:
+            for shape, n in shapes[cause].most_common(3):
+                lines.append(f"{n:>22}  {shape}")
     return lines
 
 
@@ -745,10 +761,10 @@ def summarize(results: Sequence[Result], *, wall: float | None = None, slowest: 
     by: dict[Outcome, list[Result]] = {o: [r for r in results if r.outcome == o] for o in OUTCOMES}
     took = f" in {wall:.0f} s" if wall is not None else ""
     lines = [f"{len(results)} corpus entries{took}", ""]
-    lines.append(f"{'generated (tools/list valid)':<40} {len(by['generated']):>6}")
-    lines += _group_lines("clean error (by error code)", by["clean_error"])
-    lines += _group_lines("crash (by cause)", by["crash"])
-    lines += _group_lines("invalid output (by cause)", by["invalid"])
+    lines.append(f"{len(by['generated']):>6}  generated (tools/list valid)")
+    lines += _group_lines("clean error (by first error code)", by["clean_error"], first_only=True)
+    lines += _group_lines("crash (by cause)", by["crash"], first_only=True)
+    lines += _group_lines("invalid output (by cause; one may have several)", by["invalid"])
     listed = sorted(
         (r for r in results if r.list_bytes is not None), key=lambda r: r.list_bytes or 0
     )
