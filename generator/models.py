@@ -7,6 +7,8 @@ timestamp, the Python target fixed, standard collections, `X | None` unions.
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 import datamodel_code_generator
@@ -14,9 +16,13 @@ from datamodel_code_generator import GenerateConfig, generate
 from datamodel_code_generator.enums import DataModelType, InputFileType
 from datamodel_code_generator.format import PythonVersion
 
-from .errors import Report
+from .errors import Diagnostic, Report
 
-__all__ = ["generate_models"]
+__all__ = ["ModelsJob", "generate_models"]
+
+# Above this many component schemas the models are generated in a second process while the
+# project is built and rendered (GitHub: 16 s of datamodel-code-generator overlapped).
+BACKGROUND_ABOVE = 200
 
 HEADER = (
     "Typed models of the API's schemas, for your own code (custom.py, tests).\n"
@@ -62,3 +68,36 @@ def generate_models(document: dict[str, Any], report: Report, file: str) -> str:
     if not isinstance(source, str):
         return EMPTY
     return source if source.endswith("\n") else source + "\n"
+
+
+def _generate_in_child(document: dict[str, Any], file: str) -> tuple[str, list[Diagnostic]]:
+    report = Report()
+    return generate_models(document, report, file), report.warnings
+
+
+class ModelsJob:
+    """The models of a document, generated in the background for large specs."""
+
+    def __init__(self, document: dict[str, Any], report: Report, file: str) -> None:
+        self._report = report
+        self._pool: ProcessPoolExecutor | None = None
+        self._future: Future[tuple[str, list[Diagnostic]]] | None = None
+        self._inline: tuple[dict[str, Any], str] | None = None
+        schemas = (document.get("components") or {}).get("schemas") or {}
+        if len(schemas) > BACKGROUND_ABOVE and "fork" in mp.get_all_start_methods():
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"))
+            self._future = self._pool.submit(_generate_in_child, document, file)
+        else:
+            self._inline = (document, file)
+
+    def result(self) -> str:
+        if self._inline is not None:
+            document, file = self._inline
+            return generate_models(document, self._report, file)
+        assert self._future is not None and self._pool is not None
+        try:
+            source, warnings = self._future.result()
+        finally:
+            self._pool.shutdown()
+        self._report.warnings.extend(warnings)
+        return source

@@ -30,7 +30,8 @@ from .errors import Diagnostic, McpgenError, Report
 from .ir import Project
 from .load import load_document
 from .mapping import load_mapping
-from .models import generate_models
+from .models import ModelsJob
+from .progress import Progress
 from .regen import MergeResult, RenderedFile, apply, find_conflict_markers, is_stale
 from .regen.basefile import BASE_PATH
 from .regen.inputs import INPUTS_PATH, Inputs, dump_inputs, is_newer, resolve
@@ -155,9 +156,19 @@ def build(
 
     A `mapping` file, when given, replaces `options.mapping`.
     """
-    spec, project, report = build_ir(spec_path, options, display, mapping)
-    models = generate_models(spec.data, report, spec.source.display)
-    tree = render_tree(project, models)
+    if mapping is not None:
+        model, source = load_mapping(mapping, os.path.normpath(mapping))
+        options = replace(options, mapping=model, mapping_source=source)
+    report = Report()
+    progress = Progress()
+    progress.step(f"loading {display or spec_path}")
+    spec = load_spec(spec_path, display)
+    models = ModelsJob(spec.data, report, spec.source.display)
+    progress.step(f"building tools for {len(spec.data.get('paths') or {})} paths")
+    project = build_project(spec, options, report)
+    progress.step(f"rendering and formatting {len(project.tools)} operations")
+    tree = render_tree(project, models.result)
+    progress.step(f"merging {len(tree)} files")
     return Generated(project=project, tree=tree, report=report)
 
 

@@ -19,7 +19,9 @@ __all__ = ["CLIENT_CAPS", "Plan", "PlanRow", "make_plan", "render_plan"]
 CLIENT_CAPS = (("Cursor", 40), ("Windsurf", 50), ("GitHub Copilot", 128))
 LONG_DESCRIPTION = 1024
 BYTES_PER_TOKEN = 4
-META_TOOLS_BYTES = 1483  # the three compact meta-tools as listed; a test measures a generated server
+META_TOOLS_BYTES = (
+    1483  # the three compact meta-tools as listed; a test measures a generated server
+)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ and returns the tree as bytes, with the datamodel-code-generator models beside i
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,7 @@ def read_tree(root: Path) -> Tree:
     return tree
 
 
-def render(project: Project, models_source: str, out: Path) -> None:
+def render(project: Project, models: str | Callable[[], str], out: Path) -> None:
     """Render the project into the empty directory `out`."""
     copier.run_copy(
         str(template_dir()),
@@ -143,14 +144,17 @@ def render(project: Project, models_source: str, out: Path) -> None:
         unsafe=False,
         settings=copier.Settings(),
     )
-    models = out / "src" / project.package / "models.py"
-    models.write_text(models_source, encoding="utf-8")
+    source = models if isinstance(models, str) else models()
+    (out / "src" / project.package / "models.py").write_text(source, encoding="utf-8")
 
 
-def render_tree(project: Project, models_source: str) -> Tree:
-    """Render and format into a temp directory; return the finished tree."""
+def render_tree(project: Project, models: str | Callable[[], str]) -> Tree:
+    """Render and format into a temp directory; return the finished tree.
+
+    `models` may be a callable, asked for the models' source only after copier has run.
+    """
     with tempfile.TemporaryDirectory(prefix="mcpgen-render-") as tmp:
         out = Path(tmp) / "project"
-        render(project, models_source, out)
+        render(project, models, out)
         format_tree(out)
         return read_tree(out)
