@@ -11,7 +11,11 @@ recursion analysis, converted schemas per direction); each tool schema is built 
 - OpenAPI-only keywords become their JSON Schema forms (`nullable`, `example`, boolean
   exclusive bounds, `format: binary`) or are dropped (`discriminator`, `xml`, `x-*`, ...);
 - inputs leave out `readOnly` properties, outputs `writeOnly` ones; outputs check `oneOf`
-  as `anyOf`, so that a reply matching two overlapping branches still validates.
+  as `anyOf`, so that a reply matching two overlapping branches still validates;
+- compactness: each converted schema has a size budget (`BUDGET`, see `schemas_budget`):
+  references beyond it become stubs keeping only their `type`; examples are capped at
+  `EXAMPLES_BYTES` of JSON; `false` for readOnly/writeOnly/deprecated/uniqueItems is
+  left out.
 """
 
 from __future__ import annotations

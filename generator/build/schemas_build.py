@@ -6,7 +6,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..errors import Report, join_pointer
-from .schemas_keywords import DROP, SIMPLE_KEYWORDS, Warn, pattern_ok, simple_keyword
+from .schemas_keywords import (
+    DROP,
+    SIMPLE_KEYWORDS,
+    Warn,
+    pattern_ok,
+    simple_keyword,
+    trim_examples,
+)
 from .schemas_refs import RefIndex
 from .schemas_tree import (
     ANNOTATIONS,
@@ -18,7 +25,6 @@ from .schemas_tree import (
     Ref,
     Template,
     annotation_only,
-    copy_json,
     merge,
     ordered,
 )
@@ -253,7 +259,9 @@ class TemplateBuilder:
             if node.get(key) is True and bound in kw:
                 kw[key] = kw.pop(bound)
         if "example" in node and "examples" not in kw:
-            kw["examples"] = [copy_json(node["example"])]
+            examples = trim_examples([node["example"]])
+            if examples is not DROP:
+                kw["examples"] = examples
         if hidden and "required" in kw:
             kw["required"] = [name for name in kw["required"] if name not in hidden]
             if not kw["required"]:

@@ -6,17 +6,28 @@ Each returns the value to keep, or `DROP` after a warning when the value is unus
 
 from __future__ import annotations
 
+import json
 import re
+import warnings
 from collections.abc import Callable
 from typing import Any, Final
 
 from .schemas_tree import copy_json
 
-__all__ = ["DROP", "JSON_TYPES", "SIMPLE_KEYWORDS", "Warn", "pattern_ok", "simple_keyword"]
+__all__ = [
+    "DROP",
+    "JSON_TYPES",
+    "SIMPLE_KEYWORDS",
+    "Warn",
+    "pattern_ok",
+    "simple_keyword",
+    "trim_examples",
+]
 
 Warn = Callable[[str, str, str], None]  # (code, message, pointer)
 
 DROP: Final = object()
+EXAMPLES_BYTES = 512  # examples beyond this much JSON per schema are left out
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
 
 _NON_NEGATIVE = frozenset(
@@ -55,8 +66,10 @@ def simple_keyword(key: str, value: Any, at: str, warn: Warn) -> Any:
         return _text(key, value, at, warn)
     if key in _STRINGS:
         return value if isinstance(value, str) else _invalid(key, "a string", at, warn)
-    if key in _BOOLEANS:
-        return value if isinstance(value, bool) else _invalid(key, "true or false", at, warn)
+    if key in _BOOLEANS:  # false is the default: not worth the bytes
+        return (
+            (value or DROP) if isinstance(value, bool) else _invalid(key, "true or false", at, warn)
+        )
     if key in _NUMBERS:
         return value if _is_number(value) else _invalid(key, "a number", at, warn)
     if key in _NON_NEGATIVE:
@@ -100,7 +113,19 @@ def _enum(value: Any, at: str, warn: Warn) -> Any:
 def _examples(value: Any, at: str, warn: Warn) -> Any:
     if not isinstance(value, list):
         return _invalid("examples", "a list", at, warn)
-    return copy_json(value)
+    return trim_examples(value)
+
+
+def trim_examples(values: list[Any]) -> Any:
+    """The leading examples that fit in `EXAMPLES_BYTES` of JSON (some APIs give 400 kB)."""
+    kept: list[Any] = []
+    room = EXAMPLES_BYTES
+    for value in values:
+        room -= len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str))
+        if room < 0:
+            break
+        kept.append(copy_json(value))
+    return kept if kept else DROP
 
 
 def _required(value: Any, at: str, warn: Warn) -> Any:
@@ -121,10 +146,12 @@ def _pattern(value: Any, at: str, warn: Warn) -> Any:
 
 def pattern_ok(pattern: str) -> bool:
     """Whether Python's `re` (used by jsonschema) accepts the pattern."""
-    try:
-        re.compile(pattern)
-    except re.error:
-        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # "possible nested set": still valid
+        try:
+            re.compile(pattern)
+        except re.error:
+            return False
     return True
 
 
