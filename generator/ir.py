@@ -138,7 +138,8 @@ class Project(_Frozen):
     script: str  # the console script, e.g. bookshop-mcp
     server_name: str  # the MCP server's name
     title: str
-    version: str
+    version: str  # the server's version, as the spec or mapping gives it
+    package_version: str  # the same when it is a PEP 440 version, else 0.1.0
     description: str
     instructions: str
     api_title: str

@@ -7,6 +7,7 @@ and returns the tree as bytes, with the datamodel-code-generator models beside i
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -119,6 +120,12 @@ def view(project: Project) -> dict[str, Any]:
         "instructions": _lit(project.instructions),
         "api_title": _lit(project.api_title),
         "exposure": _lit(project.exposure),
+    }
+    # TOML basic strings share JSON's escapes (and accept any other Unicode as is).
+    data["toml"] = {
+        "dist_name": json.dumps(project.dist_name, ensure_ascii=False),
+        "version": json.dumps(project.package_version),
+        "description": json.dumps(project.description, ensure_ascii=False),
     }
     return data
 

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from packaging.version import InvalidVersion, Version
+
 from .. import __version__
 from ..errors import McpgenError, Report
 from ..ir import Project, Prompt, PromptArgument, Tool
@@ -85,7 +87,8 @@ def build_project(spec: Spec, options: BuildOptions, report: Report) -> Project:
         script=dist,
         server_name=name,
         title=settings.title or f"{api_title} (MCP)",
-        version=settings.version or str(info.get("version") or "0.1.0"),
+        version=(version := settings.version or str(info.get("version") or "0.1.0")),
+        package_version=_package_version(version, report),
         description=description.splitlines()[0] if description else f"MCP server for {api_title}",
         instructions=settings.instructions or _instructions(api_title, description),
         api_title=api_title,
@@ -99,6 +102,18 @@ def build_project(spec: Spec, options: BuildOptions, report: Report) -> Project:
         prompts=tuple(_prompts(options.mapping)),
         warnings=tuple(d.render() for d in report.warnings),
     )
+
+
+def _package_version(version: str, report: Report) -> str:
+    try:
+        return str(Version(version))
+    except InvalidVersion:
+        report.warn(
+            "package-version",
+            f"the API version '{version}' is not a Python package version (PEP 440); "
+            "the project is versioned 0.1.0 and the server still reports the API's version",
+        )
+        return "0.1.0"
 
 
 def _instructions(api_title: str, description: str) -> str:

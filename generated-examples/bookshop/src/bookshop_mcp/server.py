@@ -41,7 +41,7 @@ from starlette.responses import JSONResponse, Response
 from . import custom
 from .config import Settings
 from .shaping import keep_fields
-from .upstream import ArgumentError, Reply, Upstream
+from .upstream import ArgumentError, NotConfiguredError, Reply, Upstream
 
 __all__ = [
     "ApiServer",
@@ -188,6 +188,8 @@ class ApiServer(MCPServer[Any]):
             reply = await tool.handler(self.upstream, **{**kwargs, **tool.fixed})
         except ArgumentError as exc:
             return _error(f"Invalid arguments for {name}: {exc}")
+        except NotConfiguredError as exc:
+            return _error(f"Cannot call {name}: {exc}")
         except httpx.TimeoutException:
             timeout = self.app_settings.timeout
             return _error(

@@ -18,7 +18,7 @@ import httpx
 
 from .config import Settings
 
-__all__ = ["UNSET", "ArgumentError", "Query", "Reply", "Unset", "Upstream"]
+__all__ = ["UNSET", "ArgumentError", "NotConfiguredError", "Query", "Reply", "Unset", "Upstream"]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -40,6 +40,10 @@ UNSET: Final = Unset()
 
 class ArgumentError(ValueError):
     """An argument value that cannot be sent as asked (reported to the caller as a tool error)."""
+
+
+class NotConfiguredError(RuntimeError):
+    """The server lacks configuration a call needs (reported to the caller as a tool error)."""
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,8 @@ class Upstream:
         self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Upstream:
-        self.client()
+        if self.settings.base_url:
+            self.client()
         return self
 
     async def __aexit__(
@@ -193,7 +198,9 @@ class Upstream:
     def client(self) -> httpx.AsyncClient:
         if self._client is None or self._client.is_closed:
             if not self.settings.base_url:
-                raise ArgumentError("no upstream URL: set UPSTREAM_BASE_URL")
+                raise NotConfiguredError(
+                    "the server has no upstream URL: set UPSTREAM_BASE_URL and restart it"
+                )
             self._client = httpx.AsyncClient(
                 base_url=self.settings.base_url,
                 timeout=self.settings.timeout,
