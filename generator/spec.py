@@ -36,10 +36,18 @@ def validate(source: Source) -> Spec:
     data = source.data
     version = _version(source)
     try:
-        model = openapi_pydantic.parse_obj(data)
+        model = openapi_pydantic.parse_obj(_without_path_extensions(data))
     except ValidationError as exc:
         raise McpgenError(_diagnostics(source, exc.errors(include_url=False))) from None
     return Spec(source=source, version=version, model=model)
+
+
+def _without_path_extensions(data: dict[str, Any]) -> dict[str, Any]:
+    """The Paths Object allows `x-` extensions, which openapi-pydantic reads as path items."""
+    paths = data.get("paths")
+    if not isinstance(paths, dict) or not any(str(k).startswith("x-") for k in paths):
+        return data
+    return {**data, "paths": {k: v for k, v in paths.items() if not str(k).startswith("x-")}}
 
 
 def _version(source: Source) -> Version:

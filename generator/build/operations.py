@@ -46,7 +46,7 @@ def iter_operations(document: dict[str, Any]) -> list[Operation]:
     """Every operation in document order (paths as written, methods in OpenAPI order)."""
     found: list[Operation] = []
     for path, item in (document.get("paths") or {}).items():
-        if not isinstance(item, dict):
+        if not isinstance(item, dict) or not str(path).startswith("/"):
             continue
         for method in METHODS:
             node = item.get(method)

@@ -174,3 +174,12 @@ def test_building_twice_gives_the_same_ir(tmp_path: Path) -> None:
 def test_every_example_tool_has_a_sample(spec: str) -> None:
     project = build_project(load_spec(ROOT / "specs" / spec), BuildOptions(), Report())
     assert all(t.sample is not None for t in project.tools)
+
+
+def test_extensions_in_paths_are_not_operations(tmp_path: Path) -> None:
+    ok = {"operationId": "ping", "responses": {"204": {"description": "ok"}}}
+    project = build(
+        tmp_path,
+        {"/ping": {"get": ok}, "x-context-root": "/api", "x-more": {"get": ok}},
+    )
+    assert [t.name for t in project.tools] == ["ping"]
