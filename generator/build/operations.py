@@ -18,7 +18,7 @@ __all__ = ["METHODS", "BuildContext", "Operation", "build_tool", "iter_operation
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
-_RESERVED_ARGS = frozenset({"upstream"})
+_RESERVED_PY_NAMES = frozenset({"upstream"})  # the handler's first parameter
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class _ToolBuilder:
         self.required: list[str] = []
         self.params: list[Param] = []
         self.py_names = NameAllocator("parameter", report, limit=200)
-        self.py_names.reserve(_RESERVED_ARGS)
+        self.py_names.reserve(_RESERVED_PY_NAMES)
 
     # -- parameters ---------------------------------------------------------------------
     def parameters(self) -> list[tuple[dict[str, Any], str]]:
@@ -109,9 +109,11 @@ class _ToolBuilder:
             if not (location == "header" and name.lower() in _IGNORED_HEADERS)
         ]
 
-    def add_parameters(self) -> None:
+    def add_parameters(self, body_names: set[str]) -> None:
+        """Parameters become arguments; a name used twice (also by a flattened body property)
+        gets its location as a suffix: `id__path`, `id__query`."""
         entries = self.parameters()
-        names = [str(node["name"]) for node, _ in entries]
+        names = [str(node["name"]) for node, _ in entries] + sorted(body_names)
         for node, pointer in entries:
             wire = str(node["name"])
             location = str(node["in"])
@@ -195,17 +197,20 @@ class _ToolBuilder:
         body = Body(media_type=media, encoding=encoding, flattened=False, required=required)
         return body, schema, str(node.get("description") or "").strip()
 
+    def body_names(self, schema: JsonSchema | None) -> set[str]:
+        """The property names a body would be flattened into (none if it cannot be)."""
+        target = self._object_target(schema) if schema is not None else None
+        return set((target or {}).get("properties") or {})
+
     def add_body(self, body: Body, schema: JsonSchema, description: str) -> Body:
         target = self._object_target(schema)
         param_names = {str(node["name"]) for node, _ in self.parameters()}
-        if target is not None:
-            props = target.get("properties") or {}
-            clash = param_names & set(props)
-            if props and not clash and not _RESERVED_ARGS & set(props):
-                needed = set(target.get("required") or []) if body.required else set()
-                for name, prop in props.items():
-                    self._add(name, name, "body", prop, name in needed)
-                return body.model_copy(update={"flattened": True})
+        if target is not None and target.get("properties"):
+            needed = set(target.get("required") or []) if body.required else set()
+            for name, prop in target["properties"].items():
+                arg = f"{name}__body" if name in param_names else name
+                self._add(arg, name, "body", prop, name in needed)
+            return body.model_copy(update={"flattened": True})
         arg = "body" if "body" not in param_names else "request_body"
         if description and "description" not in schema:
             schema = {"description": description, **schema}
@@ -357,7 +362,7 @@ def build_tool(op: Operation, name: str, ctx: BuildContext) -> Tool:
     )
     builder = _ToolBuilder(op, converter, report, file)
     body, body_schema, body_description = builder.body()
-    builder.add_parameters()
+    builder.add_parameters(builder.body_names(body_schema))
     if body is not None and body_schema is not None:
         body = builder.add_body(body, body_schema, body_description)
     inputs = builder.input_schema()

@@ -97,7 +97,7 @@ def test_clashing_parameter_names_get_location_suffixes(tmp_path: Path) -> None:
     assert project.tools[0].input_schema["required"] == ["id__path"]
 
 
-def test_a_body_clashing_with_a_parameter_is_passed_whole(tmp_path: Path) -> None:
+def test_a_body_property_clashing_with_a_parameter_gets_suffixes(tmp_path: Path) -> None:
     op = {
         "operationId": "putThing",
         "parameters": [
@@ -107,7 +107,11 @@ def test_a_body_clashing_with_a_parameter_is_passed_whole(tmp_path: Path) -> Non
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {"type": "object", "properties": {"id": {"type": "string"}}}
+                    "schema": {
+                        "type": "object",
+                        "required": ["id"],
+                        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                    }
                 }
             },
         },
@@ -115,9 +119,29 @@ def test_a_body_clashing_with_a_parameter_is_passed_whole(tmp_path: Path) -> Non
     }
     project = build(tmp_path, {"/things/{id}": {"put": op}})
     only = project.tools[0]
+    assert only.body is not None and only.body.flattened
+    assert [(p.arg, p.wire, p.location) for p in only.params] == [
+        ("id__path", "id", "path"),
+        ("id__body", "id", "body"),
+        ("name", "name", "body"),
+    ]
+    assert only.input_schema["required"] == ["id__path", "id__body"]
+
+
+def test_a_non_object_body_is_one_argument(tmp_path: Path) -> None:
+    op = {
+        "operationId": "putTags",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": {"type": "string"}}}
+            },
+        },
+        "responses": {"204": {"description": "ok"}},
+    }
+    only = build(tmp_path, {"/tags": {"put": op}}).tools[0]
     assert only.body is not None and not only.body.flattened and only.body.arg == "body"
-    assert sorted(only.input_schema["properties"]) == ["body", "id"]
-    assert only.input_schema["required"] == ["id", "body"]
+    assert only.input_schema["required"] == ["body"]
 
 
 def test_array_replies_are_wrapped_in_an_object(tmp_path: Path) -> None:
