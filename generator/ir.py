@@ -47,6 +47,7 @@ class Param(_Frozen):
     required: bool
     style: str = "form"  # query serialisation (OpenAPI style)
     explode: bool = True
+    file: bool = False  # a multipart file part: base64 in the arguments, bytes on the wire
 
 
 class Body(_Frozen):

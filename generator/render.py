@@ -22,7 +22,7 @@ __all__ = ["Tree", "read_tree", "render", "render_tree", "template_dir", "view"]
 
 Tree = dict[str, tuple[bytes, bool]]  # POSIX path → (content, executable)
 
-_BODY_KEYWORDS = {"json": "json_body", "form": "form", "multipart": "files"}
+_BODY_KEYWORDS = {"json": "json_body", "form": "form", "multipart": "form"}
 
 
 def template_dir() -> Path:
@@ -88,6 +88,11 @@ def _tool_view(tool: Tool) -> dict[str, Any]:
             "uri": _lit(tool.sample.uri),
         }
     data["body_keyword"] = _BODY_KEYWORDS[tool.body.encoding] if tool.body else None
+    if tool.body is not None and tool.body.encoding == "multipart":
+        body = [p for p in tool.params if p.location == "body"]
+        data["body_params"] = [_param_view(p) for p in body if not p.file]
+        data["file_params"] = [_param_view(p) for p in body if p.file]
+        data["body_keyword"] = "form"
     data["hints"] = _hints(tool)
     return data
 

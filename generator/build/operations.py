@@ -166,6 +166,7 @@ class _ToolBuilder:
                 required=required,
                 style=style,
                 explode=explode,
+                file=location == "body" and schema.get("contentEncoding") == "base64",
             )
         )
 

@@ -12,13 +12,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
 from .config import Settings
 
-__all__ = ["UNSET", "ArgumentError", "NotConfiguredError", "Query", "Reply", "Unset", "Upstream"]
+__all__ = [
+    "UNSET",
+    "ArgumentError",
+    "NotConfiguredError",
+    "Query",
+    "Reply",
+    "Unset",
+    "Upstream",
+    "form_pairs",
+]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -161,6 +170,26 @@ def _query_object(param: Query, value: dict[str, Any]) -> list[tuple[str, str]]:
     return [(param.name, flat)]
 
 
+def form_pairs(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Form fields, nested objects and lists in brackets: `a[b]=1`, `tags[0]=x` (as Stripe,
+    Rails and most form-body APIs read them)."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in values.items():
+        _flatten_form(name, value, pairs)
+    return pairs
+
+
+def _flatten_form(name: str, value: Any, pairs: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _flatten_form(f"{name}[{key}]", inner, pairs)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _flatten_form(f"{name}[{index}]", inner, pairs)
+    elif value is not None:
+        pairs.append((name, _scalar(value)))
+
+
 def _drop_unset(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if not isinstance(v, Unset)}
 
@@ -240,11 +269,12 @@ class Upstream:
             content["json"] = _drop_unset(json_body)
         elif not isinstance(json_body, Unset):
             content["json"] = json_body
-        elif form is not None:
-            content["data"] = {k: _scalar(v) for k, v in _drop_unset(form).items()}
-        if files is not None:
+        elif files is not None:
             content["files"] = _multipart(_drop_unset(files))
-            content["data"] = {k: _scalar(v) for k, v in _drop_unset(form or {}).items()}
+            content["data"] = dict(form_pairs(_drop_unset(form or {})))
+        elif form is not None:
+            content["content"] = urlencode(form_pairs(_drop_unset(form))).encode()
+            sent_headers["Content-Type"] = "application/x-www-form-urlencoded"
         attempts = 1 + (self.settings.retries if method.upper() in IDEMPOTENT_METHODS else 0)
         for attempt in range(attempts):
             try:
