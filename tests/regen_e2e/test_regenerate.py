@@ -78,7 +78,7 @@ def test_api_change_merges_hand_edits_and_reports_what_agents_notice(work: Path)
     assert (project / TOOLS / "list_authors.py").is_file()
     assert not (project / TOOLS / "delete_book.py").exists()
     pyproject = (project / "pyproject.toml").read_text()
-    assert '"structlog>=24",' in pyproject and "version = '2.0.0'" in pyproject
+    assert '"structlog>=24",' in pyproject and 'version = "2.0.0"' in pyproject
     assert not (project / "README.md").exists(), "a file the user deleted stays deleted"
     out = run.stdout
     assert "kept-deleted README.md: deleted in the project; left deleted (the new generation" in out
