@@ -25,6 +25,7 @@ from mcp.types import (
     INVALID_PARAMS,
     CallToolResult,
     GetPromptResult,
+    ListToolsResult,
     PromptMessage,
     TextContent,
     ToolAnnotations,
@@ -140,6 +141,7 @@ class ApiServer(MCPServer[Any]):
         self.tools: dict[str, ToolDef] = {}
         self.resources: dict[str, ToolDef] = {}
         self._listed: list[MCPTool] | None = None
+        self._listed_wire: dict[str, Any] | None = None
         self._validators: dict[str, Draft202012Validator] = {}
         for operation in operations:
             if operation.kind == "tool":
@@ -152,11 +154,22 @@ class ApiServer(MCPServer[Any]):
             raise ValueError(f"two tools are named {tool.name!r}")
         self.tools[tool.name] = tool
         self._listed = None
+        self._listed_wire = None
 
     async def list_tools(self) -> list[MCPTool]:
+        """The generated tools, then any added with `@server.tool()` in custom.register."""
         if self._listed is None:
-            self._listed = [tool.listed() for tool in self.tools.values()]
+            generated = [tool.listed() for tool in self.tools.values()]
+            self._listed = [*generated, *await super().list_tools()]
         return self._listed
+
+    async def _handle_list_tools(self, ctx: Any, params: Any) -> dict[str, Any]:  # type: ignore[override]
+        """tools/list on the wire, serialised once: for a large API, dumping every tool's
+        schemas on each request costs more than the rest of the request put together."""
+        if self._listed_wire is None:
+            result = ListToolsResult(tools=await self.list_tools())
+            self._listed_wire = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+        return dict(self._listed_wire)
 
     def _validator(self, key: str, schema: dict[str, Any]) -> Draft202012Validator:
         if key not in self._validators:
@@ -167,9 +180,13 @@ class ApiServer(MCPServer[Any]):
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult:
         tool = self.tools.get(name)
-        if tool is None:
-            raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}")
-        return await self.invoke(tool, arguments, context)
+        if tool is not None:
+            return await self.invoke(tool, arguments, context)
+        if any(listed.name == name for listed in await super().list_tools()):
+            handwritten = await super().call_tool(name, arguments, context)
+            if isinstance(handwritten, CallToolResult):
+                return handwritten
+        raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}")
 
     async def invoke(
         self, tool: ToolDef, arguments: dict[str, Any], context: Context[Any, Any] | None

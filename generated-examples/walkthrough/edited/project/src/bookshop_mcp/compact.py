@@ -14,9 +14,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from mcp import MCPError
-from mcp.server.mcpserver import Context
-from mcp.types import INVALID_PARAMS, CallToolResult, TextContent, ToolAnnotations
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 
 from .config import Settings
@@ -105,7 +104,8 @@ class CompactServer(ResourceServer):
         }
 
     async def list_tools(self) -> list[MCPTool]:
-        return self._meta
+        """The meta-tools, then any added with `@server.tool()` in custom.register."""
+        return [*self._meta, *await MCPServer.list_tools(self)]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
@@ -125,7 +125,7 @@ class CompactServer(ResourceServer):
                 return _text("`arguments` must be an object.", error=True)
             result = await self.invoke(tool, given, context)
             return CallToolResult(content=result.content, is_error=result.is_error)
-        raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}")
+        return await super().call_tool(name, arguments, context)
 
     def _search(self, query: str, limit: Any) -> CallToolResult:
         wanted = _words(query)
