@@ -8,10 +8,9 @@ server URL gave a server that refused to start.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-from tests.support import mcpclient, net, procs
+from tests.support import mcpclient, net, procs, project
 
 SPEC = {
     "openapi": "3.0.3",
@@ -40,37 +39,8 @@ SPEC = {
 def test_awkward_metadata_installs_starts_and_explains(tmp_path: Path) -> None:
     spec = tmp_path / "openapi.json"
     spec.write_text(json.dumps(SPEC))
-    project = tmp_path / "project"
-    procs.run_bounded(
-        [
-            sys.executable,
-            "-m",
-            "generator",
-            "generate",
-            str(spec),
-            "-o",
-            str(project),
-            "--name",
-            "odd",
-        ],
-        timeout=180,
-    )
-    site = tmp_path / "site"
-    procs.run_bounded(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(site),
-            str(project),
-        ],
-        timeout=300,
-    )
+    generated = project.generate(spec, tmp_path / "project", "--name", "odd")
+    site = project.pip_install(generated, tmp_path / "site")
     port = net.free_port()
     argv = [str(site / "bin" / "odd-mcp"), "--transport", "http", "--port", str(port)]
     env = {"PYTHONPATH": str(site), "UPSTREAM_BASE_URL": None}

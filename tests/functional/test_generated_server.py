@@ -8,7 +8,6 @@ Python SDK client and the MCP Inspector CLI call it.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ import pytest
 
 from specs.bookshop import upstream as bookshop
 from specs.tasks import upstream as tasks
-from tests.support import mcpclient, net, node, procs
+from tests.support import mcpclient, net, node, procs, project
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,32 +35,9 @@ class Running:
 
 def install(spec: Path, name: str, workdir: Path, mapping: Path | None = None) -> Path:
     """Generate the project with the real CLI and pip-install it into a target directory."""
-    project = workdir / "project"
-    argv = [sys.executable, "-m", "generator", "generate", str(spec), "-o", str(project)]
-    if mapping is not None:
-        argv += ["-m", str(mapping)]
-    procs.run_bounded([*argv, "--name", name], timeout=180)
-    site = workdir / "site"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(site),
-            str(project),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return site
+    options = ["--name", name, *(["-m", str(mapping)] if mapping is not None else [])]
+    project_dir = project.generate(spec, workdir / "project", *options)
+    return project.pip_install(project_dir, workdir / "site")
 
 
 @contextmanager
