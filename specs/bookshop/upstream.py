@@ -22,23 +22,34 @@ from __future__ import annotations
 
 import argparse
 import hmac
-import json
 import re
-import threading
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import sys
 from datetime import date
-from typing import Any, TypeGuard
-from urllib.parse import parse_qsl, unquote_to_bytes
+from pathlib import Path
+from typing import Any
 
-import uvicorn
+if not __package__:  # run as a script: make the `specs` package importable from anywhere
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from specs.upstream_kit import (
+    InvalidRequestError,
+    RecordedRequest,
+    RequestLog,
+    build_app,
+    is_int,
+    json_body,
+    path_param,
+    route,
+    serve,
+    single,
+)
 
 __all__ = ["DEFAULT_API_KEY", "RecordedRequest", "RequestLog", "create_app", "main"]
 
@@ -49,100 +60,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INTEGER = re.compile(r"-?\d+")
 
 
-# --- request log -------------------------------------------------------------------------
-
-
-@dataclass
-class RecordedRequest:
-    """One request as received: `raw_path` and `query` exactly as sent on the wire."""
-
-    method: str
-    raw_path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-    status: int | None = None  # set just before the response starts
-
-    @property
-    def target(self) -> str:
-        """`raw_path` plus `?query` when there is one."""
-        return f"{self.raw_path}?{self.query}" if self.query else self.raw_path
-
-    def query_params(self) -> list[tuple[str, str]]:
-        """The decoded query parameters, in order, repeats kept."""
-        return parse_qsl(self.query, keep_blank_values=True)
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class RequestLog:
-    """Every request an app received, oldest first; safe to read from another thread."""
-
-    def __init__(self) -> None:
-        self._items: list[RecordedRequest] = []
-        self._lock = threading.Lock()
-
-    def append(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._items.append(request)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._items)
-
-    def last(self) -> RecordedRequest:
-        with self._lock:
-            if not self._items:
-                raise LookupError("no request was received")
-            return self._items[-1]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
-
-
-class _RecordRequests:
-    """Record each request, then route it on its raw (still percent-encoded) path."""
-
-    def __init__(self, app: ASGIApp, log: RequestLog) -> None:
-        self.app = app
-        self.log = log
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        body = bytearray()
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        raw_path: str = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
-        headers: dict[str, str] = {}
-        for name, value in scope["headers"]:
-            key, text = name.decode("latin-1").lower(), value.decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
-        record = RecordedRequest(
-            scope["method"], raw_path, scope["query_string"].decode("latin-1"), headers, bytes(body)
-        )
-        self.log.append(record)
-
-        async def replay() -> Message:
-            return {"type": "http.request", "body": bytes(body), "more_body": False}
-
-        async def send_status(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                record.status = message["status"]
-            await send(message)
-
-        await self.app({**scope, "path": raw_path}, replay, send_status)
+# --- credentials -------------------------------------------------------------------------
 
 
 class _RequireApiKey:
@@ -163,69 +81,36 @@ class _RequireApiKey:
 # --- errors and request parsing ---------------------------------------------------------
 
 
-class _InvalidRequestError(Exception):
-    """A request the spec does not allow: answered 422 with an Error body."""
-
-
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse({"code": code, "message": message}, status, headers=headers)
 
 
-def _path_param(request: Request, name: str) -> str:
-    raw: str = request.path_params[name]
-    return unquote_to_bytes(raw.encode("latin-1")).decode("utf-8", "replace")
-
-
-def _single(request: Request, name: str) -> str | None:
-    values = request.query_params.getlist(name)
-    if len(values) > 1:
-        raise _InvalidRequestError(f"{name}: given {len(values)} times, expected once")
-    return values[0] if values else None
-
-
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    text = _single(request, name)
+    text = single(request, name)
     if text is None:
         return default
     if not _INTEGER.fullmatch(text) or not low <= int(text) <= high:
-        raise _InvalidRequestError(f"{name}: must be an integer from {low} to {high}, got {text!r}")
+        raise InvalidRequestError(f"{name}: must be an integer from {low} to {high}, got {text!r}")
     return int(text)
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise HTTPException(415, f"expected Content-Type application/json, got {media_type!r}")
-    try:
-        body = json.loads(await request.body())
-    except ValueError as exc:
-        raise _InvalidRequestError(f"body: not valid JSON ({exc})") from None
-    if not isinstance(body, dict):
-        raise _InvalidRequestError("body: must be a JSON object")
-    return body
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _book_input(body: dict[str, Any]) -> dict[str, Any]:
     """Validate a BookInput; return its fields with defaults filled in."""
     title = body.get("title")
     if not isinstance(title, str) or not 1 <= len(title) <= 200:
-        raise _InvalidRequestError("title: required, a string of 1 to 200 characters")
+        raise InvalidRequestError("title: required, a string of 1 to 200 characters")
     author_id = body.get("author_id")
-    if not _is_int(author_id):
-        raise _InvalidRequestError("author_id: required, an integer")
+    if not is_int(author_id):
+        raise InvalidRequestError("author_id: required, an integer")
     genre = body.get("genre")
     if "genre" in body and genre not in GENRES:
-        raise _InvalidRequestError(f"genre: must be one of {', '.join(GENRES)}")
+        raise InvalidRequestError(f"genre: must be one of {', '.join(GENRES)}")
     tags = body.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        raise _InvalidRequestError("tags: must be an array of strings")
+        raise InvalidRequestError("tags: must be an array of strings")
     published = body.get("published")
     if published is not None and not _is_date(published):
-        raise _InvalidRequestError("published: must be a date (YYYY-MM-DD) or null")
+        raise InvalidRequestError("published: must be a date (YYYY-MM-DD) or null")
     return {
         "title": title,
         "author_id": author_id,
@@ -337,7 +222,7 @@ class _Shop:
         return rendered
 
     def _book(self, request: Request) -> dict[str, Any]:
-        book_id = _path_param(request, "bookId")
+        book_id = path_param(request, "bookId")
         if book_id not in self.books:
             raise HTTPException(404, f"book {book_id!r} not found")
         return self.books[book_id]
@@ -345,19 +230,19 @@ class _Shop:
     def _checked_input(self, body: dict[str, Any]) -> dict[str, Any]:
         fields = _book_input(body)
         if fields["author_id"] not in _AUTHORS:
-            raise _InvalidRequestError(f"author_id: author {fields['author_id']} does not exist")
+            raise InvalidRequestError(f"author_id: author {fields['author_id']} does not exist")
         return fields
 
     async def list_books(self, request: Request) -> Response:
-        author = _single(request, "author")
-        genre = _single(request, "genre")
+        author = single(request, "author")
+        genre = single(request, "genre")
         if genre is not None and genre not in GENRES:
-            raise _InvalidRequestError(f"genre: must be one of {', '.join(GENRES)}")
+            raise InvalidRequestError(f"genre: must be one of {', '.join(GENRES)}")
         tags = request.query_params.getlist("tags")
-        fields_text = _single(request, "fields")
+        fields_text = single(request, "fields")
         fields = FIELDS if fields_text is None else tuple(fields_text.split(","))
         if unknown := [name for name in fields if name not in FIELDS]:
-            raise _InvalidRequestError(f"fields: unknown field {unknown[0]!r}")
+            raise InvalidRequestError(f"fields: unknown field {unknown[0]!r}")
         limit = _int_param(request, "limit", 20, 1, 100)
         items = []
         for book in reversed(self.books.values()):  # newest first
@@ -375,7 +260,7 @@ class _Shop:
         return JSONResponse({"items": items[:limit], "next_cursor": None}, headers=headers)
 
     async def create_book(self, request: Request) -> Response:
-        fields = self._checked_input(await _json_body(request))
+        fields = self._checked_input(await json_body(request))
         return JSONResponse(self._render(self._add_book(fields)), 201)
 
     async def get_book(self, request: Request) -> Response:
@@ -383,7 +268,7 @@ class _Shop:
 
     async def replace_book(self, request: Request) -> Response:
         book = self._book(request)
-        book.update(self._checked_input(await _json_body(request)))
+        book.update(self._checked_input(await json_body(request)))
         return JSONResponse(self._render(book))
 
     async def delete_book(self, request: Request) -> Response:
@@ -393,25 +278,25 @@ class _Shop:
 
     async def add_review(self, request: Request) -> Response:
         book = self._book(request)
-        body = await _json_body(request)
+        body = await json_body(request)
         rating, text = body.get("rating"), body.get("text")
-        if not _is_int(rating) or not 1 <= rating <= 5:
-            raise _InvalidRequestError("rating: required, an integer from 1 to 5")
+        if not is_int(rating) or not 1 <= rating <= 5:
+            raise InvalidRequestError("rating: required, an integer from 1 to 5")
         if text is not None and (not isinstance(text, str) or len(text) > 2000):
-            raise _InvalidRequestError("text: must be a string of at most 2000 characters")
+            raise InvalidRequestError("text: must be a string of at most 2000 characters")
         return JSONResponse(self._add_review(book["id"], rating, text), 201)
 
     async def author_books(self, request: Request) -> Response:
-        text = _path_param(request, "authorId")
+        text = path_param(request, "authorId")
         if not _INTEGER.fullmatch(text):
-            raise _InvalidRequestError(f"authorId: must be an integer, got {text!r}")
+            raise InvalidRequestError(f"authorId: must be an integer, got {text!r}")
         if int(text) not in _AUTHORS:
             raise HTTPException(404, f"author {text} not found")
         books = [b for b in self.books.values() if b["author_id"] == int(text)]
         return JSONResponse([self._render(book) for book in books])
 
     async def get_category(self, request: Request) -> Response:
-        category_id = _path_param(request, "categoryId")
+        category_id = path_param(request, "categoryId")
         depth = _int_param(request, "depth", 1, 0, 5)
         if category_id not in _CATEGORIES:
             raise HTTPException(404, f"category {category_id!r} not found")
@@ -431,56 +316,30 @@ def _category(category_id: str, depth: int) -> dict[str, Any]:
 _CODES = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    message, headers = exc.detail, dict(exc.headers or {})
-    if exc.status_code == 404 and message == "Not Found":
-        message = f"no such resource: {request.method} {request.scope['path']}"
-    if exc.status_code == 405:
-        headers["Allow"] = ", ".join(sorted(headers.get("Allow", "").split(", ")))
-        message = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
-    return _error(exc.status_code, _CODES.get(exc.status_code, "error"), message, headers)
-
-
-async def _invalid(request: Request, exc: Exception) -> Response:
-    return _error(422, "invalid_request", str(exc))
-
-
-_Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _route(path: str, **handlers: _Handler) -> Route:
-    """One route per path, dispatching on the method (so 405 lists every allowed one)."""
-
-    async def dispatch(request: Request) -> Response:
-        return await handlers[request.method if request.method != "HEAD" else "GET"](request)
-
-    return Route(path, dispatch, methods=list(handlers))
-
-
 def create_app(*, api_key: str = DEFAULT_API_KEY) -> tuple[Starlette, RequestLog]:
     """A fresh shop (seeded with 5 books by 3 authors) and the log of its requests."""
     shop = _Shop()
     log = RequestLog()
     routes = [
-        _route("/v1/books", GET=shop.list_books, POST=shop.create_book),
-        _route(
+        route("/v1/books", GET=shop.list_books, POST=shop.create_book),
+        route(
             "/v1/books/{bookId}",
             GET=shop.get_book,
             PUT=shop.replace_book,
             DELETE=shop.delete_book,
         ),
-        _route("/v1/books/{bookId}/reviews", POST=shop.add_review),
-        _route("/v1/authors/{authorId}/books", GET=shop.author_books),
-        _route("/v1/categories/{categoryId}", GET=shop.get_category),
+        route("/v1/books/{bookId}/reviews", POST=shop.add_review),
+        route("/v1/authors/{authorId}/books", GET=shop.author_books),
+        route("/v1/categories/{categoryId}", GET=shop.get_category),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(_RecordRequests, log=log),
-            Middleware(_RequireApiKey, api_key=api_key),
-        ],
-        exception_handlers={HTTPException: _http_error, _InvalidRequestError: _invalid},
+    app = build_app(
+        routes,
+        log,
+        Middleware(_RequireApiKey, api_key=api_key),
+        http_error=lambda status, message, headers: _error(
+            status, _CODES.get(status, "error"), message, headers
+        ),
+        invalid=lambda message: _error(422, "invalid_request", message),
     )
     return app, log
 
@@ -491,9 +350,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="value of X-API-Key")
     args = parser.parse_args(argv)
     app, _ = create_app(api_key=args.api_key)
-    print(f"Bookshop API: http://127.0.0.1:{args.port}/v1", flush=True)
-    print(f"Send the header  X-API-Key: {args.api_key}", flush=True)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="info")
+    serve(
+        app,
+        args.port,
+        f"Bookshop API: http://127.0.0.1:{args.port}/v1",
+        f"Send the header  X-API-Key: {args.api_key}",
+    )
 
 
 if __name__ == "__main__":

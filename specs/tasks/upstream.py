@@ -23,24 +23,36 @@ from __future__ import annotations
 
 import argparse
 import hmac
-import json
 import re
-import threading
-from collections.abc import Awaitable, Callable
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any, TypeGuard
-from urllib.parse import parse_qsl, unquote_to_bytes
+from pathlib import Path
+from typing import Any
 
-import uvicorn
+if not __package__:  # run as a script: make the `specs` package importable from anywhere
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from specs.upstream_kit import (
+    InvalidRequestError,
+    RecordedRequest,
+    RequestLog,
+    build_app,
+    is_int,
+    json_body,
+    path_param,
+    route,
+    serve,
+    single,
+)
 
 __all__ = ["DEFAULT_TOKEN", "RecordedRequest", "RequestLog", "create_app", "main"]
 
@@ -50,100 +62,7 @@ PRIORITIES = (1, 2, 3)
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 
 
-# --- request log -------------------------------------------------------------------------
-
-
-@dataclass
-class RecordedRequest:
-    """One request as received: `raw_path` and `query` exactly as sent on the wire."""
-
-    method: str
-    raw_path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-    status: int | None = None  # set just before the response starts
-
-    @property
-    def target(self) -> str:
-        """`raw_path` plus `?query` when there is one."""
-        return f"{self.raw_path}?{self.query}" if self.query else self.raw_path
-
-    def query_params(self) -> list[tuple[str, str]]:
-        """The decoded query parameters, in order, repeats kept."""
-        return parse_qsl(self.query, keep_blank_values=True)
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class RequestLog:
-    """Every request an app received, oldest first; safe to read from another thread."""
-
-    def __init__(self) -> None:
-        self._items: list[RecordedRequest] = []
-        self._lock = threading.Lock()
-
-    def append(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._items.append(request)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._items)
-
-    def last(self) -> RecordedRequest:
-        with self._lock:
-            if not self._items:
-                raise LookupError("no request was received")
-            return self._items[-1]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
-
-
-class _RecordRequests:
-    """Record each request, then route it on its raw (still percent-encoded) path."""
-
-    def __init__(self, app: ASGIApp, log: RequestLog) -> None:
-        self.app = app
-        self.log = log
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        body = bytearray()
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        raw_path: str = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
-        headers: dict[str, str] = {}
-        for name, value in scope["headers"]:
-            key, text = name.decode("latin-1").lower(), value.decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
-        record = RecordedRequest(
-            scope["method"], raw_path, scope["query_string"].decode("latin-1"), headers, bytes(body)
-        )
-        self.log.append(record)
-
-        async def replay() -> Message:
-            return {"type": "http.request", "body": bytes(body), "more_body": False}
-
-        async def send_status(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                record.status = message["status"]
-            await send(message)
-
-        await self.app({**scope, "path": raw_path}, replay, send_status)
+# --- credentials -------------------------------------------------------------------------
 
 
 class _RequireBearer:
@@ -170,10 +89,6 @@ class _RequireBearer:
 # --- errors and request parsing ---------------------------------------------------------
 
 
-class _InvalidRequestError(Exception):
-    """A request the spec does not allow: answered 422 with a Problem body."""
-
-
 # Fixed titles: HTTPStatus phrases differ between Python versions (422 changed in 3.13).
 _TITLES = {
     401: "Unauthorized",
@@ -190,38 +105,9 @@ def _problem(status: int, detail: str, headers: dict[str, str] | None = None) ->
     return JSONResponse(body, status, headers=headers)
 
 
-def _path_param(request: Request, name: str) -> str:
-    raw: str = request.path_params[name]
-    return unquote_to_bytes(raw.encode("latin-1")).decode("utf-8", "replace")
-
-
-def _single(request: Request, name: str) -> str | None:
-    values = request.query_params.getlist(name)
-    if len(values) > 1:
-        raise _InvalidRequestError(f"{name}: given {len(values)} times, expected once")
-    return values[0] if values else None
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise HTTPException(415, f"expected Content-Type application/json, got {media_type!r}")
-    try:
-        body = json.loads(await request.body())
-    except ValueError as exc:
-        raise _InvalidRequestError(f"body: not valid JSON ({exc})") from None
-    if not isinstance(body, dict):
-        raise _InvalidRequestError("body: must be a JSON object")
-    return body
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _optional_string(body: dict[str, Any], name: str, where: str = "") -> None:
     if body.get(name) is not None and not isinstance(body[name], str):
-        raise _InvalidRequestError(f"{where}{name}: must be a string or null")
+        raise InvalidRequestError(f"{where}{name}: must be a string or null")
 
 
 def _parse_date_time(text: str, name: str) -> datetime:
@@ -230,26 +116,26 @@ def _parse_date_time(text: str, name: str) -> datetime:
             return datetime.fromisoformat(text.upper())
         except ValueError:
             pass
-    raise _InvalidRequestError(f"{name}: must be an RFC 3339 date-time, got {text!r}")
+    raise InvalidRequestError(f"{name}: must be an RFC 3339 date-time, got {text!r}")
 
 
 def _task_input(body: Any, where: str = "") -> dict[str, Any]:
     """Validate a TaskInput (sub-tasks included); `where` prefixes error locations."""
     if not isinstance(body, dict):
-        raise _InvalidRequestError(f"{where or 'body'}: must be a JSON object")
+        raise InvalidRequestError(f"{where or 'body'}: must be a JSON object")
     title = body.get("title")
     if not isinstance(title, str) or not title:
-        raise _InvalidRequestError(f"{where}title: required, a non-empty string")
+        raise InvalidRequestError(f"{where}title: required, a non-empty string")
     priority = body.get("priority")
-    if "priority" in body and (not _is_int(priority) or priority not in PRIORITIES):
-        raise _InvalidRequestError(f"{where}priority: must be 1, 2 or 3")
+    if "priority" in body and (not is_int(priority) or priority not in PRIORITIES):
+        raise InvalidRequestError(f"{where}priority: must be 1, 2 or 3")
     _optional_string(body, "assignee", where)
     labels = body.get("labels", [])
     if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
-        raise _InvalidRequestError(f"{where}labels: must be an array of strings")
+        raise InvalidRequestError(f"{where}labels: must be an array of strings")
     subtasks = body.get("subtasks", [])
     if not isinstance(subtasks, list):
-        raise _InvalidRequestError(f"{where}subtasks: must be an array")
+        raise InvalidRequestError(f"{where}subtasks: must be an array")
     return {
         "title": title,
         "priority": priority,
@@ -391,30 +277,30 @@ class _Tracker:
         return rendered
 
     def _project(self, request: Request) -> dict[str, Any]:
-        project_id = _path_param(request, "project_id")
+        project_id = path_param(request, "project_id")
         if project_id not in self.projects:
             raise HTTPException(404, f"project {project_id!r} not found")
         return self.projects[project_id]
 
     def _task(self, request: Request) -> _Task:
-        task_id = _path_param(request, "task_id")
+        task_id = path_param(request, "task_id")
         if task_id not in self.tasks:
             raise HTTPException(404, f"task {task_id!r} not found")
         return self.tasks[task_id]
 
     async def list_projects(self, request: Request) -> Response:
-        text = _single(request, "archived")
+        text = single(request, "archived")
         if text not in (None, "true", "false"):
-            raise _InvalidRequestError(f"archived: must be true or false, got {text!r}")
+            raise InvalidRequestError(f"archived: must be true or false, got {text!r}")
         archived = text == "true"
         projects = [p for p in self.projects.values() if p["archived"] == archived]
         return JSONResponse(projects)
 
     async def create_project(self, request: Request) -> Response:
-        body = await _json_body(request)
+        body = await json_body(request)
         name = body.get("name")
         if not isinstance(name, str) or not name:
-            raise _InvalidRequestError("name: required, a non-empty string")
+            raise InvalidRequestError("name: required, a non-empty string")
         _optional_string(body, "description")
         project_id = f"p{len(self.projects) + 1}"
         project = {
@@ -428,11 +314,11 @@ class _Tracker:
 
     async def list_tasks(self, request: Request) -> Response:
         project = self._project(request)
-        status = _single(request, "status")
+        status = single(request, "status")
         if status is not None and status not in STATUSES:
-            raise _InvalidRequestError(f"status: must be one of {', '.join(STATUSES)}")
+            raise InvalidRequestError(f"status: must be one of {', '.join(STATUSES)}")
         labels = request.query_params.getlist("label")
-        due_text = _single(request, "due_before")
+        due_text = single(request, "due_before")
         due_before = None if due_text is None else _parse_date_time(due_text, "due_before")
         tasks = []
         for task in self.tasks.values():
@@ -449,16 +335,16 @@ class _Tracker:
 
     async def create_task(self, request: Request) -> Response:
         project = self._project(request)
-        spec = _task_input(await _json_body(request))
+        spec = _task_input(await json_body(request))
         return JSONResponse(self._render(self._add_task(project["id"], spec, None, _now())), 201)
 
     async def update_task(self, request: Request) -> Response:
         task = self._task(request)
-        body = await _json_body(request)
+        body = await json_body(request)
         if "title" in body and not isinstance(body["title"], str):
-            raise _InvalidRequestError("title: must be a string")
+            raise InvalidRequestError("title: must be a string")
         if "status" in body and body["status"] not in STATUSES:
-            raise _InvalidRequestError(f"status: must be one of {', '.join(STATUSES)}")
+            raise InvalidRequestError(f"status: must be one of {', '.join(STATUSES)}")
         _optional_string(body, "assignee")
         at = _now()
         for name in ("title", "status", "assignee"):
@@ -486,50 +372,22 @@ class _Tracker:
 # --- the app -------------------------------------------------------------------------------
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    detail, headers = exc.detail, dict(exc.headers or {})
-    if exc.status_code == 404 and detail == "Not Found":
-        detail = f"no such resource: {request.method} {request.scope['path']}"
-    if exc.status_code == 405:
-        headers["Allow"] = ", ".join(sorted(headers.get("Allow", "").split(", ")))
-        detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
-    return _problem(exc.status_code, detail, headers)
-
-
-async def _invalid(request: Request, exc: Exception) -> Response:
-    return _problem(422, str(exc))
-
-
-_Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _route(path: str, **handlers: _Handler) -> Route:
-    """One route per path, dispatching on the method (so 405 lists every allowed one)."""
-
-    async def dispatch(request: Request) -> Response:
-        return await handlers[request.method if request.method != "HEAD" else "GET"](request)
-
-    return Route(path, dispatch, methods=list(handlers))
-
-
 def create_app(*, token: str = DEFAULT_TOKEN) -> tuple[Starlette, RequestLog]:
     """A fresh tracker (3 projects, 5 tasks) and the log of its requests."""
     tracker = _Tracker()
     log = RequestLog()
     routes = [
-        _route("/projects", GET=tracker.list_projects, POST=tracker.create_project),
-        _route("/projects/{project_id}/tasks", GET=tracker.list_tasks, POST=tracker.create_task),
-        _route("/tasks/{task_id}", PATCH=tracker.update_task, DELETE=tracker.delete_task),
-        _route("/tasks/{task_id}/history", GET=tracker.task_history),
+        route("/projects", GET=tracker.list_projects, POST=tracker.create_project),
+        route("/projects/{project_id}/tasks", GET=tracker.list_tasks, POST=tracker.create_task),
+        route("/tasks/{task_id}", PATCH=tracker.update_task, DELETE=tracker.delete_task),
+        route("/tasks/{task_id}/history", GET=tracker.task_history),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(_RecordRequests, log=log),
-            Middleware(_RequireBearer, token=token),
-        ],
-        exception_handlers={HTTPException: _http_error, _InvalidRequestError: _invalid},
+    app = build_app(
+        routes,
+        log,
+        Middleware(_RequireBearer, token=token),
+        http_error=_problem,
+        invalid=lambda detail: _problem(422, detail),
     )
     return app, log
 
@@ -540,9 +398,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="the accepted bearer token")
     args = parser.parse_args(argv)
     app, _ = create_app(token=args.token)
-    print(f"Tasks API: http://127.0.0.1:{args.port}", flush=True)
-    print(f"Send the header  Authorization: Bearer {args.token}", flush=True)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="info")
+    serve(
+        app,
+        args.port,
+        f"Tasks API: http://127.0.0.1:{args.port}",
+        f"Send the header  Authorization: Bearer {args.token}",
+    )
 
 
 if __name__ == "__main__":
