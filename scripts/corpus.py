@@ -62,6 +62,7 @@ __all__ = [
     "fetch",
     "is_heavy",
     "main",
+    "read_results",
     "run_entries",
     "run_entry",
     "sample",
@@ -672,15 +673,16 @@ def run_entries(
     jobs: int = 2,
     timeout: float = 600.0,
     out: Path | None = None,
+    append: bool = False,
     on_result: Callable[[int, Result], None] | None = None,
 ) -> list[Result]:
     """Run `chosen` on `jobs` threads (each drives its own subprocesses); sorted by id.
 
-    Results are appended to `out` (JSON lines) as they finish, so a long run that is
-    interrupted keeps what it did.
+    Results are written to `out` (JSON lines; truncated first unless `append`) as they
+    finish, so a long run that is interrupted keeps what it did.
     """
     results: list[Result] = []
-    sink = out.open("w", encoding="utf-8") if out is not None else None
+    sink = out.open("a" if append else "w", encoding="utf-8") if out is not None else None
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = [pool.submit(run_entry, entry, timeout=timeout) for entry in chosen]
@@ -814,20 +816,34 @@ def _pick(args: argparse.Namespace) -> list[Entry]:
     return sample(pool, args.sample, seed=args.seed, heavy=not args.no_heavy)
 
 
+def read_results(path: Path) -> list[Result]:
+    """The results in a JSON lines file written by `run`, sorted by id."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return sorted((Result.from_json(line) for line in lines if line.strip()), key=lambda r: r.id)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     chosen = _pick(args)
+    earlier = read_results(args.out) if args.resume and args.out.is_file() else []
+    done = {r.id for r in earlier}
+    chosen = [e for e in chosen if e.id not in done]
     started = time.monotonic()
     results = run_entries(
-        chosen, jobs=args.jobs, timeout=args.timeout, out=args.out, on_result=_progress(len(chosen))
+        chosen,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        out=args.out,
+        append=args.resume,
+        on_result=_progress(len(chosen)),
     )
-    print(summarize(results, wall=time.monotonic() - started))
+    results = sorted(earlier + results, key=lambda r: r.id)
+    print(summarize(results, wall=None if earlier else time.monotonic() - started))
     print(f"\nresults: {args.out}")
     return 1 if any(r.outcome in ("crash", "invalid") for r in results) else 0
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    lines = args.file.read_text(encoding="utf-8").splitlines()
-    results = sorted((Result.from_json(line) for line in lines if line.strip()), key=lambda r: r.id)
+    results = read_results(args.file)
     print(summarize(results))
     return 1 if any(r.outcome in ("crash", "invalid") for r in results) else 0
 
@@ -851,6 +867,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, default=2, help="entries in parallel (default 2)")
     run.add_argument("--timeout", type=float, default=600.0, help="seconds per phase (default 600)")
     run.add_argument("--out", type=Path, default=ROOT / ".cache" / "corpus-results.jsonl")
+    run.add_argument(
+        "--resume", action="store_true", help="skip the entries --out already holds; append"
+    )
     summary = commands.add_parser("summary", help="print the table for a results file")
     summary.add_argument("file", type=Path)
     return parser
