@@ -287,7 +287,7 @@ WROTE = re.compile(r"wrote .*?: (?P<tools>\d+) tools,")
 # Re-runs a crashed generation in-process so the exception's traceback shows where it was.
 TRACE_RUNNER = """\
 import sys, traceback
-from generator.cli import app
+from mcpgen.cli import app
 try:
     app(["generate", *sys.argv[1:]], standalone_mode=False)
 except SystemExit:

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "generator"))
 
-from generator.pipeline import generate  # noqa: E402
+from mcpgen.pipeline import generate  # noqa: E402
 
 __all__ = ["EXAMPLES", "ROOT", "generate_example", "main"]
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "generator"))
 
-from generator.pipeline import generate  # noqa: E402
+from mcpgen.pipeline import generate  # noqa: E402
 
-__all__ = ["EDITS", "SPECS", "WALKTHROUGH", "Edit", "build", "main"]
+__all__ = ["EDITS", "SPECS", "WALKTHROUGH", "Edit", "main", "regenerate"]
 
 WALKTHROUGH = ROOT / "generated-examples" / "walkthrough"
 SPECS = ("v1/openapi.yaml", "v2/openapi.yaml")
@@ -75,7 +75,7 @@ EDITS = (
 )
 
 
-def build(walkthrough: Path = WALKTHROUGH) -> None:
+def regenerate(walkthrough: Path = WALKTHROUGH) -> None:
     """Rebuild everything in `walkthrough` but the two specs it must already hold."""
     for spec in SPECS:
         if not (walkthrough / spec).is_file():
@@ -105,12 +105,12 @@ def _apply(project: Path, edit: Edit) -> None:
 def _mcpgen(cwd: Path, *args: str) -> str:
     """Run the real command, as a user does; its output goes into the README."""
     done = subprocess.run(
-        [sys.executable, "-m", "generator", *args],
+        [sys.executable, "-m", "mcpgen", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT / "generator")},
         timeout=300,
     )
     if done.returncode != 0:
@@ -246,7 +246,7 @@ $ mcpgen generate . --dry-run --json   # what a re-run would change, for a bot o
 
 
 def main() -> None:
-    build()
+    regenerate()
     print(f"{WALKTHROUGH.relative_to(ROOT)}: " + ", ".join(STAGES) + ", README.md")
 
 

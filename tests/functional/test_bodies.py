@@ -50,7 +50,7 @@ def test_form_and_multipart_bodies(tmp_path: Path) -> None:
 
     app = Starlette(routes=[Route("/{path:path}", record, methods=["POST"])])
     out = tmp_path / "project"
-    argv = [sys.executable, "-m", "generator", "generate", str(SPEC), "-o", str(out)]
+    argv = [sys.executable, "-m", "mcpgen", "generate", str(SPEC), "-o", str(out)]
     procs.run_bounded(argv, timeout=180)
     with net.serve_in_thread(app) as base:
         done = procs.run_bounded(

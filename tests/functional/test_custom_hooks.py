@@ -68,7 +68,7 @@ def test_hooks_and_handwritten_tools(tmp_path: Path, exposure: str) -> None:
     mapping.write_text(f"exposure: {exposure}\n")
     out = tmp_path / "project"
     spec = ROOT / "specs/bookshop/openapi.yaml"
-    argv = [sys.executable, "-m", "generator", "generate", str(spec), "-o", str(out)]
+    argv = [sys.executable, "-m", "mcpgen", "generate", str(spec), "-o", str(out)]
     procs.run_bounded([*argv, "-m", str(mapping), "--name", "bookshop"], timeout=180)
     (out / "src/bookshop_mcp/custom.py").write_text(CUSTOM)
     if exposure == "compact":

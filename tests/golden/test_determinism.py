@@ -22,7 +22,7 @@ def test_same_bytes_across_hash_seeds(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "generator",
+                "mcpgen",
                 "generate",
                 str(ROOT / "specs/tasks/openapi.json"),
                 "-m",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.pipeline import generate
+from mcpgen.pipeline import generate
 from scripts.update_examples import ROOT
 from tests.regen.support import snapshot
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.update_walkthrough import SPECS, WALKTHROUGH, build
+from scripts.update_walkthrough import SPECS, WALKTHROUGH, regenerate
 from tests.golden.compare import diff, files, run_own_checks
 
 FIX = "python scripts/update_walkthrough.py"
@@ -18,11 +18,11 @@ def test_walkthrough_is_up_to_date(tmp_path: Path) -> None:
     for spec in SPECS:
         (fresh_dir / spec).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(WALKTHROUGH / spec, fresh_dir / spec)
-    build(fresh_dir)
+    regenerate(fresh_dir)
     committed, fresh = files(WALKTHROUGH), files(fresh_dir)
     if committed != fresh:
         pytest.fail(
-            "generated-examples/walkthrough differs from a fresh build:\n"
+            "generated-examples/walkthrough differs from a fresh generation:\n"
             f"{diff('generated-examples/walkthrough', committed, fresh)}\n\n"
             f"If the change is intended, refresh with: {FIX}"
         )

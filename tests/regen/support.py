@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from generator.regen import RenderedFile
+from mcpgen.regen import RenderedFile
 
 __all__ = [
     "USER_OWNED",

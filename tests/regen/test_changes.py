@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from generator.build import BuildOptions, build_project
-from generator.changes import (
+from mcpgen.changes import (
     Change,
     ToolSummary,
     compare,
@@ -18,9 +17,10 @@ from generator.changes import (
     render_text,
     summarize,
 )
-from generator.errors import Report
-from generator.load import load_document
-from generator.spec import validate
+from mcpgen.errors import Report
+from mcpgen.load import load_document
+from mcpgen.spec import validate
+from mcpgen.translate import TranslateOptions, translate_project
 
 
 def tool(
@@ -211,7 +211,7 @@ SPEC: dict[str, Any] = {
 def test_summary_of_a_built_tool(tmp_path: Path) -> None:
     (tmp_path / "openapi.json").write_text(json.dumps(SPEC))
     spec = validate(load_document(tmp_path / "openapi.json"))
-    summaries = summarize(build_project(spec, BuildOptions(), Report()))
+    summaries = summarize(translate_project(spec, TranslateOptions(), Report()))
     assert summaries["make_thing"].to_json() == {
         "arguments": {
             "either": "integer|string",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import McpgenError
-from generator.regen import MergeResult, RenderedFile, apply, find_conflict_markers
+from mcpgen.errors import McpgenError
+from mcpgen.regen import MergeResult, RenderedFile, apply, find_conflict_markers
 from tests.regen.support import (
     commit_all,
     git,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import McpgenError
-from generator.regen.inputs import INPUTS_PATH, dump_inputs, is_newer, read_inputs, resolve
+from mcpgen.errors import McpgenError
+from mcpgen.regen.inputs import INPUTS_PATH, dump_inputs, is_newer, read_inputs, resolve
 
 
 def test_recorded_paths_are_relative_to_the_project(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import McpgenError
-from generator.regen import MergeResult, apply, find_conflict_markers, is_stale
+from mcpgen.errors import McpgenError
+from mcpgen.regen import MergeResult, apply, find_conflict_markers, is_stale
 from tests.regen.support import (
     USER_OWNED,
     commit_all,

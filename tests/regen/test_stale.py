@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.regen import RenderedFile, apply, find_conflict_markers, is_stale
+from mcpgen.regen import RenderedFile, apply, find_conflict_markers, is_stale
 from tests.regen.support import USER_OWNED, render, text
 
 OPS = {"get_book": "Fetch one book.", "list_books": "List the books."}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import cli
+from mcpgen import cli
 
 __all__ = [
     "DATA",
@@ -87,7 +87,7 @@ def _argv(argv: list[str]) -> Iterator[None]:
 def mcpgen_process(*args: str, cwd: Path) -> Run:
     """`mcpgen ARGS` in `cwd` as a separate process, exactly as a user runs it."""
     done = subprocess.run(
-        [sys.executable, "-m", "generator", *args],
+        [sys.executable, "-m", "mcpgen", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

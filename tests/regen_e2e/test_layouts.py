@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import pipeline, render
+from mcpgen import pipeline, render
 from tests.regen.support import commit_all, git, init_repo, status
 from tests.regen_e2e.support import PACKAGE, V1, V2, insert_after, mcpgen
 

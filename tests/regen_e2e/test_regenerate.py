@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from generator import __version__
+from mcpgen import __version__
 from tests.regen.support import commit_all, digest, git, init_repo, snapshot, status
 from tests.regen_e2e.support import (
     PACKAGE,

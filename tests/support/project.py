@@ -12,7 +12,7 @@ __all__ = ["generate", "pip_install"]
 
 def generate(spec: Path, out: Path, *options: str) -> Path:
     """`mcpgen generate SPEC -o OUT [options]` in a subprocess; fails the test on a bad exit."""
-    argv = [sys.executable, "-m", "generator", "generate", str(spec), "-o", str(out), *options]
+    argv = [sys.executable, "-m", "mcpgen", "generate", str(spec), "-o", str(out), *options]
     procs.run_bounded(argv, timeout=180)
     return out
 

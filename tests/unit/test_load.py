@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import McpgenError
-from generator.load import load_document
+from mcpgen.errors import McpgenError
+from mcpgen.load import load_document
 
 
 def test_relative_file_refs_are_bundled_as_local_pointers(tmp_path: Path) -> None:

@@ -7,33 +7,33 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import BuildOptions, build_project
-from generator.build.select import path_glob
-from generator.errors import McpgenError, Report
-from generator.ir import Project
-from generator.mapping import load_mapping, mapping_json_schema
-from generator.pipeline import load_spec
+from mcpgen.errors import McpgenError, Report
+from mcpgen.ir import Project
+from mcpgen.mapping import load_mapping, mapping_json_schema
+from mcpgen.pipeline import load_spec
+from mcpgen.translate import TranslateOptions, translate_project
+from mcpgen.translate.select import path_glob
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOKSHOP = ROOT / "specs/bookshop/openapi.yaml"
 
 
-def build(tmp_path: Path, text: str) -> Project:
+def translate(tmp_path: Path, text: str) -> Project:
     (tmp_path / "mcpgen.yaml").write_text(text)
     mapping, source = load_mapping(tmp_path / "mcpgen.yaml", "mcpgen.yaml")
-    options = BuildOptions(mapping=mapping, mapping_source=source)
-    return build_project(load_spec(BOOKSHOP), options, Report())
+    options = TranslateOptions(mapping=mapping, mapping_source=source)
+    return translate_project(load_spec(BOOKSHOP), options, Report())
 
 
 def error_of(tmp_path: Path, text: str) -> str:
     with pytest.raises(McpgenError) as caught:
-        build(tmp_path, text)
+        translate(tmp_path, text)
     return str(caught.value)
 
 
 def test_published_schema_is_current() -> None:
     committed = json.loads((ROOT / "mcpgen.schema.json").read_text())
-    assert committed == mapping_json_schema(), "refresh: python -m generator.mapping"
+    assert committed == mapping_json_schema(), "refresh: python -m mcpgen.mapping"
 
 
 def test_unknown_keys_are_located(tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_path_globs(pattern: str, path: str, expected: bool) -> None:
 
 
 def test_first_matching_rule_wins_and_default_applies(tmp_path: Path) -> None:
-    project = build(
+    project = translate(
         tmp_path,
         "rules:\n"
         "  - match: {methods: [DELETE]}\n    as: exclude\n"
@@ -81,7 +81,7 @@ def test_first_matching_rule_wins_and_default_applies(tmp_path: Path) -> None:
 
 
 def test_overrides_rename_hide_and_cut(tmp_path: Path) -> None:
-    project = build(
+    project = translate(
         tmp_path,
         "operations:\n"
         "  listBooks:\n"
@@ -122,7 +122,7 @@ def test_override_of_an_unknown_argument_is_located(tmp_path: Path) -> None:
 
 
 def test_resources_and_templates(tmp_path: Path) -> None:
-    project = build(
+    project = translate(
         tmp_path,
         "rules:\n  - match: {operation_ids: [getCategory, getBook]}\n    as: resource_template\n",
     )
@@ -142,7 +142,7 @@ def test_a_post_cannot_be_a_resource(tmp_path: Path) -> None:
 
 
 def test_prompts_and_server_settings(tmp_path: Path) -> None:
-    project = build(
+    project = translate(
         tmp_path,
         "server: {name: shop, title: The Shop, version: 9.9.9, base_url: 'https://api.example.com/'}\n"
         "exposure: compact\n"

@@ -4,7 +4,8 @@ import keyword
 
 import pytest
 
-from generator.build.naming import (
+from mcpgen.errors import Report
+from mcpgen.translate.naming import (
     MAX_TOOL_NAME,
     NameAllocator,
     operation_words,
@@ -13,7 +14,6 @@ from generator.build.naming import (
     snake,
     tool_name_ok,
 )
-from generator.errors import Report
 
 
 @pytest.mark.parametrize(

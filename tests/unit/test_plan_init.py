@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from generator.mapping import load_mapping
-from generator.plan import BYTES_PER_TOKEN, META_TOOLS_BYTES
+from mcpgen.mapping import load_mapping
+from mcpgen.plan import BYTES_PER_TOKEN, META_TOOLS_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOKSHOP = ROOT / "specs/bookshop/openapi.yaml"
@@ -17,7 +17,7 @@ BOOKSHOP = ROOT / "specs/bookshop/openapi.yaml"
 
 def mcpgen(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "generator", *args],
+        [sys.executable, "-m", "mcpgen", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import io
 
-from generator.progress import Progress
+from mcpgen.progress import Progress
 
 
 class Terminal(io.StringIO):

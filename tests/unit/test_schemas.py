@@ -1,4 +1,4 @@
-"""OpenAPI schemas → JSON Schema 2020-12 tool schemas (generator.build.schemas)."""
+"""OpenAPI schemas → JSON Schema 2020-12 tool schemas (mcpgen.translate.schemas)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from typing import Any, Literal
 
 import pytest
 
-from generator.build.schemas import (
+from mcpgen.errors import McpgenError, Report, join_pointer
+from mcpgen.translate.schemas import (
     Direction,
     SchemaConverter,
     SchemaSession,
     check_schema,
     python_type,
 )
-from generator.errors import McpgenError, Report, join_pointer
 
 FILE = "openapi.yaml"
 ROOT = Path(__file__).resolve().parents[2]
@@ -594,8 +594,8 @@ def test_budget_cuts_deep_references_to_stubs() -> None:
 
 DETERMINISM_SCRIPT = """
 import json, sys
-from generator.build.schemas import SchemaConverter
-from generator.errors import Report
+from mcpgen.translate.schemas import SchemaConverter
+from mcpgen.errors import Report
 doc = json.loads(sys.stdin.read())
 conv = SchemaConverter(doc, version="3.0", file="f", report=Report())
 for direction in ("input", "output"):

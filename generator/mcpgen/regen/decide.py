@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from generator.regen.gitops import ConflictStages
-from generator.regen.model import Action, FileChange, RenderedFile
-from generator.regen.textutil import is_binary, is_crlf, to_crlf, to_lf
+from mcpgen.regen.gitops import ConflictStages
+from mcpgen.regen.model import Action, FileChange, RenderedFile
+from mcpgen.regen.textutil import is_binary, is_crlf, to_crlf, to_lf
 
 __all__ = ["SIDECAR_SUFFIX", "Decision", "Merge", "decide", "decide_user_owned"]
 

@@ -8,19 +8,19 @@ from typing import Any
 
 import pytest
 
-from generator.build import BuildOptions, build_project
-from generator.errors import Report
-from generator.ir import Project, Tool
-from generator.pipeline import load_spec
+from mcpgen.errors import Report
+from mcpgen.ir import Project, Tool
+from mcpgen.pipeline import load_spec
+from mcpgen.translate import TranslateOptions, translate_project
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def build(tmp_path: Path, paths: dict[str, Any], **extra: Any) -> Project:
+def translate(tmp_path: Path, paths: dict[str, Any], **extra: Any) -> Project:
     document = {"openapi": "3.1.0", "info": {"title": "Tiny API", "version": "1"}, "paths": paths}
     document.update(extra)
     (tmp_path / "openapi.json").write_text(json.dumps(document))
-    return build_project(load_spec(tmp_path / "openapi.json"), BuildOptions(), Report())
+    return translate_project(load_spec(tmp_path / "openapi.json"), TranslateOptions(), Report())
 
 
 def tool(project: Project, name: str) -> Tool:
@@ -28,8 +28,8 @@ def tool(project: Project, name: str) -> Tool:
 
 
 def test_bookshop_tools_and_arguments() -> None:
-    project = build_project(
-        load_spec(ROOT / "specs/bookshop/openapi.yaml"), BuildOptions(name="bookshop"), Report()
+    project = translate_project(
+        load_spec(ROOT / "specs/bookshop/openapi.yaml"), TranslateOptions(name="bookshop"), Report()
     )
     assert [t.name for t in project.tools] == [
         "list_books",
@@ -68,7 +68,9 @@ def test_bookshop_tools_and_arguments() -> None:
 
 def test_annotations_follow_the_method(tmp_path: Path) -> None:
     ok = {"responses": {"204": {"description": "ok"}}}
-    project = build(tmp_path, {"/x": dict.fromkeys(("get", "put", "post", "patch", "delete"), ok)})
+    project = translate(
+        tmp_path, {"/x": dict.fromkeys(("get", "put", "post", "patch", "delete"), ok)}
+    )
     hints = {
         t.method: (t.annotations.read_only, t.annotations.destructive, t.annotations.idempotent)
         for t in project.tools
@@ -91,7 +93,7 @@ def test_clashing_parameter_names_get_location_suffixes(tmp_path: Path) -> None:
         ],
         "responses": {"204": {"description": "ok"}},
     }
-    project = build(tmp_path, {"/things/{id}": {"get": op}})
+    project = translate(tmp_path, {"/things/{id}": {"get": op}})
     args = [(p.arg, p.location) for p in project.tools[0].params]
     assert args == [("id__path", "path"), ("id__query", "query")]
     assert project.tools[0].input_schema["required"] == ["id__path"]
@@ -117,7 +119,7 @@ def test_a_body_property_clashing_with_a_parameter_gets_suffixes(tmp_path: Path)
         },
         "responses": {"204": {"description": "ok"}},
     }
-    project = build(tmp_path, {"/things/{id}": {"put": op}})
+    project = translate(tmp_path, {"/things/{id}": {"put": op}})
     only = project.tools[0]
     assert only.body is not None and only.body.flattened
     assert [(p.arg, p.wire, p.location) for p in only.params] == [
@@ -139,7 +141,7 @@ def test_a_non_object_body_is_one_argument(tmp_path: Path) -> None:
         },
         "responses": {"204": {"description": "ok"}},
     }
-    only = build(tmp_path, {"/tags": {"put": op}}).tools[0]
+    only = translate(tmp_path, {"/tags": {"put": op}}).tools[0]
     assert only.body is not None and not only.body.flattened and only.body.arg == "body"
     assert only.input_schema["required"] == ["body"]
 
@@ -151,7 +153,7 @@ def test_array_replies_are_wrapped_in_an_object(tmp_path: Path) -> None:
             "200": {"description": "ok", "content": {"application/json": {"schema": reply}}}
         }
     }
-    project = build(tmp_path, {"/names": {"get": op}})
+    project = translate(tmp_path, {"/names": {"get": op}})
     only = project.tools[0]
     assert only.name == "get_names"
     assert only.output_wrapped
@@ -176,7 +178,7 @@ def test_ignored_headers_and_security_alternatives(tmp_path: Path) -> None:
         "key": {"type": "apiKey", "in": "query", "name": "api_key"},
         "basic": {"type": "http", "scheme": "basic"},
     }
-    project = build(tmp_path, {"/ping": {"get": op}}, components={"securitySchemes": schemes})
+    project = translate(tmp_path, {"/ping": {"get": op}}, components={"securitySchemes": schemes})
     only = project.tools[0]
     assert only.params == ()
     assert only.security == (("key",), ("basic", "key"))
@@ -189,20 +191,20 @@ def test_ignored_headers_and_security_alternatives(tmp_path: Path) -> None:
 
 def test_building_twice_gives_the_same_ir(tmp_path: Path) -> None:
     spec = load_spec(ROOT / "specs/tasks/openapi.json")
-    first = build_project(spec, BuildOptions(), Report()).model_dump_json()
-    second = build_project(spec, BuildOptions(), Report()).model_dump_json()
+    first = translate_project(spec, TranslateOptions(), Report()).model_dump_json()
+    second = translate_project(spec, TranslateOptions(), Report()).model_dump_json()
     assert first == second
 
 
 @pytest.mark.parametrize("spec", ["bookshop/openapi.yaml", "tasks/openapi.json"])
 def test_every_example_tool_has_a_sample(spec: str) -> None:
-    project = build_project(load_spec(ROOT / "specs" / spec), BuildOptions(), Report())
+    project = translate_project(load_spec(ROOT / "specs" / spec), TranslateOptions(), Report())
     assert all(t.sample is not None for t in project.tools)
 
 
 def test_extensions_in_paths_are_not_operations(tmp_path: Path) -> None:
     ok = {"operationId": "ping", "responses": {"204": {"description": "ok"}}}
-    project = build(
+    project = translate(
         tmp_path,
         {"/ping": {"get": ok}, "x-context-root": "/api", "x-more": {"get": ok}},
     )

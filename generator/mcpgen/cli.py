@@ -16,15 +16,15 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
-from .build import BuildOptions
 from .changes import render_text
 from .errors import Diagnostic, McpgenError
 from .init import starter_mapping
-from .pipeline import Checked, Outcome, build_ir, diagnostic_json, load_spec
+from .pipeline import Checked, Outcome, diagnostic_json, load_spec, translate_spec
 from .pipeline import check as run_check
 from .pipeline import generate as run_generate
 from .plan import make_plan, render_plan
 from .regen import FileChange, MergeResult
+from .translate import TranslateOptions
 
 __all__ = ["app", "main"]
 
@@ -152,7 +152,7 @@ def plan(
     """Show what a generation would expose: each tool's name, kind, source operation and
     estimated tokens (bytes of its tools/list entry / 4), the total, and warnings."""
     with _json_errors("plan", json_output):
-        _, project, report = build_ir(spec, BuildOptions(name=name), mapping=mapping)
+        _, project, report = translate_spec(spec, TranslateOptions(name=name), mapping=mapping)
         table = make_plan(project, report)
         if json_output:
             _echo_json({"command": "plan", **table.to_json()})

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from generator.errors import McpgenError
-from generator.regen.model import RenderedFile
+from mcpgen.errors import McpgenError
+from mcpgen.regen.model import RenderedFile
 
 __all__ = ["TXN_DIR", "Op", "commit", "is_pending", "recover"]
 

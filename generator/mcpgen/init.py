@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from .build import default_name
-from .build.operations import iter_operations
 from .spec import Spec
+from .translate import default_name
+from .translate.operations import iter_operations
 
 __all__ = ["COMPACT_ABOVE", "starter_mapping"]
 

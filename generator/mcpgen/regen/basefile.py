@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.errors import McpgenError
-from generator.regen.model import RenderedFile
-from generator.regen.textutil import is_binary
+from mcpgen.errors import McpgenError
+from mcpgen.regen.model import RenderedFile
+from mcpgen.regen.textutil import is_binary
 
 __all__ = ["BASE_PATH", "FORMAT", "Base", "dump_base", "load_base"]
 

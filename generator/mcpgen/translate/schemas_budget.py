@@ -15,7 +15,7 @@ import json
 from collections.abc import Container
 from typing import Any
 
-from .schemas_build import TemplateBuilder
+from .schemas_convert import TemplateBuilder
 from .schemas_tree import Ref, Template
 
 __all__ = ["BUDGET", "Outlines", "stub"]

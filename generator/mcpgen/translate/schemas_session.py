@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .schemas_budget import Outlines, stub
-from .schemas_build import TemplateBuilder
+from .schemas_convert import TemplateBuilder
 from .schemas_refs import RefIndex, def_name
 from .schemas_tree import SCHEMA_LIST, SCHEMA_MAP, SCHEMA_ONE, Ref, copy_json, merge, ordered
 

@@ -24,7 +24,7 @@ __all__ = [
     "Tool",
 ]
 
-# A JSON Schema 2020-12 document or fragment, produced by `build.schemas` and already
+# A JSON Schema 2020-12 document or fragment, produced by `translate.schemas` and already
 # checked against the meta-schema; plain JSON data so it dumps unchanged into the project.
 JsonSchema = dict[str, Any]
 

@@ -15,18 +15,18 @@ from ..load import Source
 from ..mapping import Mapping
 from ..spec import Spec
 from .naming import NameAllocator, py_identifier, snake, tool_name_ok
-from .operations import BuildContext, build_tool, iter_operations
+from .operations import ToolContext, iter_operations, make_tool
 from .overrides import apply_override
 from .resources import resource_uri
 from .schemas import SchemaConverter
 from .security import security_schemes
 from .select import Selected, select
 
-__all__ = ["BuildOptions", "build_project", "default_name"]
+__all__ = ["TranslateOptions", "default_name", "translate_project"]
 
 
 @dataclass(frozen=True)
-class BuildOptions:
+class TranslateOptions:
     name: str | None = None  # the server's name; the project is `<name>-mcp`
     mapping: Mapping = field(default_factory=Mapping)
     mapping_source: Source | None = None  # where the mapping came from, for located errors
@@ -70,7 +70,7 @@ def _base_url(document: dict[str, Any], report: Report, file: str, given: str | 
     return url.rstrip("/")
 
 
-def build_project(spec: Spec, options: BuildOptions, report: Report) -> Project:
+def translate_project(spec: Spec, options: TranslateOptions, report: Report) -> Project:
     document = spec.data
     file = spec.source.display
     info = document.get("info") or {}
@@ -159,7 +159,7 @@ def _tools(
             pointer="/operations",
         )
     names.reserve(wanted)
-    ctx = BuildContext(document, converter, report, file)
+    ctx = ToolContext(document, converter, report, file)
     tools: list[Tool] = []
     for selected in chosen:
         op = selected.op
@@ -171,7 +171,7 @@ def _tools(
                 file=file,
                 pointer=op.pointer,
             )
-        built = build_tool(op, name, ctx)
+        built = make_tool(op, name, ctx)
         built = apply_override(built, selected.override, selected.override_key, mapping_source)
         if selected.kind != "tool":
             built = resource_uri(built, selected, server, mapping_source)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from generator.regen.decide import SIDECAR_SUFFIX
-from generator.regen.gitops import LABEL_OURS, LABEL_THEIRS
+from mcpgen.regen.decide import SIDECAR_SUFFIX
+from mcpgen.regen.gitops import LABEL_OURS, LABEL_THEIRS
 
 __all__ = ["scan_markers"]
 

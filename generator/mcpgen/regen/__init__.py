@@ -4,8 +4,8 @@ The public surface is `apply`, `is_stale` and `find_conflict_markers`, with the 
 they take and return. See `regeneration.md` for the rules.
 """
 
-from generator.regen.engine import apply, find_conflict_markers, is_stale
-from generator.regen.model import Action, FileChange, MergeResult, Rendered, RenderedFile
+from mcpgen.regen.engine import apply, find_conflict_markers, is_stale
+from mcpgen.regen.model import Action, FileChange, MergeResult, Rendered, RenderedFile
 
 __all__ = [
     "Action",

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
-from generator.errors import McpgenError
-from generator.regen import gitops, transaction
-from generator.regen.basefile import BASE_PATH, Base, dump_base, load_base
-from generator.regen.decide import SIDECAR_SUFFIX, Decision, decide, decide_user_owned
-from generator.regen.lock import LOCK_PATH, check_unlocked, hold_lock
-from generator.regen.markers import scan_markers
-from generator.regen.model import FileChange, MergeResult, Rendered, RenderedFile
-from generator.regen.textutil import is_crlf
+from mcpgen.errors import McpgenError
+from mcpgen.regen import gitops, transaction
+from mcpgen.regen.basefile import BASE_PATH, Base, dump_base, load_base
+from mcpgen.regen.decide import SIDECAR_SUFFIX, Decision, decide, decide_user_owned
+from mcpgen.regen.lock import LOCK_PATH, check_unlocked, hold_lock
+from mcpgen.regen.markers import scan_markers
+from mcpgen.regen.model import FileChange, MergeResult, Rendered, RenderedFile
+from mcpgen.regen.textutil import is_crlf
 
 __all__ = ["apply", "find_conflict_markers", "is_stale"]
 

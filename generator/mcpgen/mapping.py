@@ -189,4 +189,4 @@ def dump_schema(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    dump_schema(Path(__file__).resolve().parent.parent / "mcpgen.schema.json")
+    dump_schema(Path(__file__).resolve().parents[2] / "mcpgen.schema.json")

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import McpgenError
-from generator.regen.model import RenderedFile
+from mcpgen.errors import McpgenError
+from mcpgen.regen.model import RenderedFile
 
 __all__ = [
     "LABEL_BASE",

@@ -14,7 +14,7 @@ from .outline import drop_titles, outline
 from .samples import sample
 from .schemas import SchemaConverter, SchemaSession, python_type
 
-__all__ = ["METHODS", "BuildContext", "Operation", "build_tool", "iter_operations"]
+__all__ = ["METHODS", "Operation", "ToolContext", "iter_operations", "make_tool"]
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
@@ -343,7 +343,7 @@ def _texts(op: Operation) -> tuple[str, str]:
 
 
 @dataclass
-class BuildContext:
+class ToolContext:
     """What every tool of one document is built with."""
 
     document: dict[str, Any]
@@ -353,7 +353,7 @@ class BuildContext:
     checker: SchemaChecker = field(default_factory=SchemaChecker)
 
 
-def build_tool(op: Operation, name: str, ctx: BuildContext) -> Tool:
+def make_tool(op: Operation, name: str, ctx: ToolContext) -> Tool:
     document, converter, report, file, checker = (
         ctx.document,
         ctx.converter,

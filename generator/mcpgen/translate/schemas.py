@@ -27,7 +27,7 @@ from jsonschema import Draft202012Validator
 
 from ..errors import Report
 from .schemas_budget import BUDGET, Outlines
-from .schemas_build import TemplateBuilder, Warnings
+from .schemas_convert import TemplateBuilder, Warnings
 from .schemas_pytype import python_type
 from .schemas_refs import RefIndex
 from .schemas_session import INLINE_DEPTH, SchemaSession

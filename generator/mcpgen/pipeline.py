@@ -16,7 +16,6 @@ from typing import Any
 import yaml
 
 from . import __version__, render
-from .build import BuildOptions, build_project
 from .changes import (
     TOOLS_PATH,
     AgentChanges,
@@ -37,17 +36,18 @@ from .regen.basefile import BASE_PATH
 from .regen.inputs import INPUTS_PATH, Inputs, dump_inputs, is_newer, resolve
 from .render import Tree, render_tree
 from .spec import Spec, validate
+from .translate import TranslateOptions, translate_project
 
 __all__ = [
     "Checked",
     "Generated",
     "Outcome",
-    "build",
-    "build_ir",
     "check",
     "diagnostic_json",
     "generate",
+    "generate_tree",
     "load_spec",
+    "translate_spec",
     "user_owned_patterns",
 ]
 
@@ -146,9 +146,9 @@ def load_spec(spec_path: Path, display: str | None = None) -> Spec:
     return validate(load_document(spec_path, display))
 
 
-def build(
+def generate_tree(
     spec_path: Path,
-    options: BuildOptions,
+    options: TranslateOptions,
     display: str | None = None,
     mapping: Path | None = None,
 ) -> Generated:
@@ -165,26 +165,26 @@ def build(
     spec = load_spec(spec_path, display)
     models = ModelsJob(spec.data, report, spec.source.display)
     progress.step(f"building tools for {len(spec.data.get('paths') or {})} paths")
-    project = build_project(spec, options, report)
+    project = translate_project(spec, options, report)
     progress.step(f"rendering and formatting {len(project.tools)} operations")
     tree = render_tree(project, models.result)
     progress.step(f"merging {len(tree)} files")
     return Generated(project=project, tree=tree, report=report)
 
 
-def build_ir(
+def translate_spec(
     spec_path: Path,
-    options: BuildOptions,
+    options: TranslateOptions,
     display: str | None = None,
     mapping: Path | None = None,
 ) -> tuple[Spec, Project, Report]:
-    """The first three stages: load, validate, build the IR (all `mcpgen plan` needs)."""
+    """The first three stages: load, validate, translate to the IR (all `mcpgen plan` needs)."""
     if mapping is not None:
         model, source = load_mapping(mapping, os.path.normpath(mapping))
         options = replace(options, mapping=model, mapping_source=source)
     report = Report()
     spec = load_spec(spec_path, display)
-    return spec, build_project(spec, options, report), report
+    return spec, translate_project(spec, options, report), report
 
 
 def generate(
@@ -199,7 +199,7 @@ def generate(
     from the project's record, given ones override it and are recorded."""
     inputs = resolve(project_dir, spec, mapping, name)
     first = not (project_dir / BASE_PATH).exists()
-    generated = _build(inputs)
+    generated = _generate_from(inputs)
     summaries = summarize(generated.project)
     agents, agents_warning = _agent_changes(project_dir, summaries)
     merge = apply(
@@ -224,7 +224,7 @@ def check(project_dir: Path) -> Checked:
     if not project_dir.is_dir():
         raise McpgenError.single("not-found", "no such directory", file=str(project_dir))
     inputs = resolve(project_dir, None, None, None)
-    generated = _build(inputs)
+    generated = _generate_from(inputs)
     summaries = summarize(generated.project)
     agents, agents_warning = _agent_changes(project_dir, summaries)
     stale = is_stale(project_dir, _rendered(generated.tree))
@@ -261,16 +261,16 @@ def user_owned_patterns() -> tuple[str, ...]:
     return tuple(patterns)
 
 
-def _build(inputs: Inputs) -> Generated:
-    """Build from `inputs`. The name: given, else the mapping's, else the recorded one (so a
+def _generate_from(inputs: Inputs) -> Generated:
+    """Generate from `inputs`. The name: given, else the mapping's, else the recorded one (so a
     changed `info.title` never renames the package), else one from `info.title`."""
-    options = BuildOptions(name=inputs.name)
+    options = TranslateOptions(name=inputs.name)
     if inputs.mapping is not None:
         model, source = load_mapping(inputs.mapping, os.path.normpath(inputs.mapping))
         options = replace(options, mapping=model, mapping_source=source)
     if options.name is None and not options.mapping.server.name and inputs.recorded:
         options = replace(options, name=inputs.recorded.name)
-    return build(inputs.spec, options, os.path.normpath(inputs.spec))
+    return generate_tree(inputs.spec, options, os.path.normpath(inputs.spec))
 
 
 def _records(

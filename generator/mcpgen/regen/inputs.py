@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.errors import McpgenError
+from mcpgen.errors import McpgenError
 
 __all__ = [
     "FORMAT",

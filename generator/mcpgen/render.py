@@ -30,7 +30,7 @@ def template_dir() -> Path:
     packaged = Path(__file__).parent / "_templates"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
+    return Path(__file__).resolve().parents[2] / "templates"
 
 
 def _lit(value: Any) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from generator.errors import McpgenError
+from mcpgen.errors import McpgenError
 
 __all__ = ["LOCK_PATH", "check_unlocked", "hold_lock"]
 

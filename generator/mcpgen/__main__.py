@@ -1,0 +1,5 @@
+"""`python -m mcpgen` is the `mcpgen` command."""
+
+from .cli import main
+
+main()
