@@ -18,7 +18,7 @@ SPEC = Path(__file__).parent / "data" / "forms.yaml"
 PROBE = """
 import anyio, base64, sys
 from mcp import Client
-from forms_mcp.config import Settings
+from forms_mcp.runtime.config import Settings
 from forms_mcp.server import create_server
 
 async def main() -> None:

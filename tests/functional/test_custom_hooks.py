@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from mcp.types import CallToolResult, TextContent
 
 if TYPE_CHECKING:
-    from .server import ApiServer, ToolCall
-    from .upstream import Reply
+    from .runtime.server import ApiServer, ToolCall
+    from .runtime.upstream import Reply
 
 
 async def before_call(call: ToolCall) -> None:
@@ -45,7 +45,7 @@ def register(server: ApiServer) -> None:
 PROBE = """
 import anyio, sys
 from mcp import Client
-from bookshop_mcp.config import Settings
+from bookshop_mcp.runtime.config import Settings
 from bookshop_mcp.server import create_server
 
 async def main() -> None:

@@ -88,7 +88,7 @@ def test_compact_token_estimate_matches_a_generated_server(tmp_path: Path) -> No
         "import anyio, json\n"
         "from mcp import Client\n"
         "from big_mcp.server import create_server\n"
-        "from big_mcp.config import Settings\n"
+        "from big_mcp.runtime.config import Settings\n"
         "async def main():\n"
         "    async with Client(create_server(Settings())) as client:\n"
         "        tools = (await client.list_tools()).tools\n"

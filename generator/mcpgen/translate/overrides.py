@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..errors import McpgenError, escape_pointer
-from ..ir import Annotations, JsonSchema, Tool
+from ..ir import JsonSchema, Tool
 from ..load import Source
 from ..mapping import OperationOverride
 from .naming import tool_name_ok
@@ -43,7 +43,7 @@ def apply_override(
         update["description"] = override.description
     if override.annotations is not None:
         given = override.annotations.model_dump(exclude_none=True)
-        update["annotations"] = Annotations(**{**tool.annotations.model_dump(), **given})
+        update["annotations"] = tool.annotations.model_copy(update=given)
     if override.arguments:
         update.update(_arguments(tool, override, where, source))
     if override.keep_fields:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from mcp.types import ToolAnnotations
 
-from ..server import ToolDef
-from ..upstream import UNSET, Reply, Unset, Upstream
+from ..runtime.definitions import ToolDef
+from ..runtime.encoding import UNSET, Unset
+from ..runtime.upstream import Reply, Upstream
 
 
 async def add_review(
@@ -30,7 +31,7 @@ async def add_review(
             "rating": rating,
             "text": text,
         },
-        security=[["apiKey"]],
+        security=(("apiKey",),),
     )
 
 

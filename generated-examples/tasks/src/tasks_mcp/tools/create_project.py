@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from mcp.types import ToolAnnotations
 
-from ..server import ToolDef
-from ..upstream import UNSET, Reply, Unset, Upstream
+from ..runtime.definitions import ToolDef
+from ..runtime.encoding import UNSET, Unset
+from ..runtime.upstream import Reply, Upstream
 
 
 async def create_project(
@@ -26,7 +27,7 @@ async def create_project(
             "name": name,
             "description": description,
         },
-        security=[["bearer"]],
+        security=(("bearer",),),
     )
 
 

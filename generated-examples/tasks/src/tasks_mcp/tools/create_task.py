@@ -11,8 +11,9 @@ from typing import Any, Literal
 
 from mcp.types import ToolAnnotations
 
-from ..server import ToolDef
-from ..upstream import UNSET, Reply, Unset, Upstream
+from ..runtime.definitions import ToolDef
+from ..runtime.encoding import UNSET, Unset
+from ..runtime.upstream import Reply, Upstream
 
 
 async def create_task(
@@ -38,7 +39,7 @@ async def create_task(
             "labels": labels,
             "subtasks": subtasks,
         },
-        security=[["bearer"]],
+        security=(("bearer",),),
     )
 
 

@@ -11,8 +11,9 @@ from typing import Literal
 
 from mcp.types import ToolAnnotations
 
-from ..server import ToolDef
-from ..upstream import UNSET, Query, Reply, Unset, Upstream
+from ..runtime.definitions import ToolDef
+from ..runtime.encoding import UNSET, Query, Unset
+from ..runtime.upstream import Reply, Upstream
 
 
 async def list_tasks(
@@ -34,7 +35,7 @@ async def list_tasks(
             Query("label", label),
             Query("due_before", due_before),
         ],
-        security=[["bearer"]],
+        security=(("bearer",),),
     )
 
 

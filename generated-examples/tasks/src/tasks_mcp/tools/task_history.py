@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from mcp.types import ToolAnnotations
 
-from ..server import ToolDef
-from ..upstream import Reply, Upstream
+from ..runtime.definitions import ToolDef
+from ..runtime.upstream import Reply, Upstream
 
 
 async def task_history(
@@ -24,7 +24,7 @@ async def task_history(
         path_params={
             "task_id": task_id,
         },
-        security=[["bearer"]],
+        security=(("bearer",),),
     )
 
 

@@ -1,7 +1,7 @@
 """Your code: hooks around every tool call, result shaping, and extra hand-written tools.
 
 mcpgen creates this file once and never touches it again, so customisations here survive
-every regeneration. The generated files import it; keep the three functions' signatures.
+every regeneration. The server calls these three functions; keep their signatures.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from mcp.types import TextContent
 if TYPE_CHECKING:
     from mcp.types import CallToolResult
 
-    from .server import ApiServer, ToolCall
-    from .upstream import Reply
+    from .runtime.server import ApiServer, ToolCall
+    from .runtime.upstream import Reply
 
 
 async def before_call(call: ToolCall) -> None:
     """Runs before each tool call, after its arguments were validated.
 
     Change `call.arguments` in place to fill in or rewrite values; raise
-    `upstream.ArgumentError("...")` to refuse the call with a message for the agent.
+    `runtime.encoding.ArgumentError("...")` to refuse the call with a message for the agent.
     """
 
 

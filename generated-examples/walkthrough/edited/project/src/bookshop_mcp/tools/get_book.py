@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from mcp.types import ToolAnnotations
 
-from ..server import ToolDef
-from ..upstream import Reply, Upstream
+from ..runtime.definitions import ToolDef
+from ..runtime.upstream import Reply, Upstream
 
 
 async def get_book(
@@ -24,7 +24,7 @@ async def get_book(
         path_params={
             "bookId": book_id,
         },
-        security=[["apiKey"]],
+        security=(("apiKey",),),
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from mcp.types import ToolAnnotations
 
-from ..server import ToolDef
-from ..upstream import UNSET, Query, Reply, Unset, Upstream
+from ..runtime.definitions import ToolDef
+from ..runtime.encoding import UNSET, Query, Unset
+from ..runtime.upstream import Reply, Upstream
 
 
 async def get_category(
@@ -28,7 +29,7 @@ async def get_category(
         query=[
             Query("depth", depth),
         ],
-        security=[["apiKey"]],
+        security=(("apiKey",),),
     )
 
 

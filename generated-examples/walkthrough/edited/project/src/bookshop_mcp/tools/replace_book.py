@@ -11,8 +11,9 @@ from typing import Literal
 
 from mcp.types import ToolAnnotations
 
-from ..server import ToolDef
-from ..upstream import UNSET, Reply, Unset, Upstream
+from ..runtime.definitions import ToolDef
+from ..runtime.encoding import UNSET, Unset
+from ..runtime.upstream import Reply, Upstream
 
 
 async def replace_book(
@@ -38,7 +39,7 @@ async def replace_book(
             "tags": tags,
             "published": published,
         },
-        security=[["apiKey"]],
+        security=(("apiKey",),),
     )
 
 

@@ -6,7 +6,7 @@ Hand-written tools belong in custom.py (register).
 
 from __future__ import annotations
 
-from ..server import ToolDef
+from ..runtime.definitions import ToolDef
 from . import (
     add_review,
     create_book,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from mcp.types import ToolAnnotations
 
-from ..server import ToolDef
-from ..upstream import UNSET, Query, Reply, Unset, Upstream
+from ..runtime.definitions import ToolDef
+from ..runtime.encoding import UNSET, Query, Unset
+from ..runtime.upstream import Reply, Upstream
 
 
 async def list_authors(
@@ -24,7 +25,7 @@ async def list_authors(
         query=[
             Query("name", name),
         ],
-        security=[["apiKey"]],
+        security=(("apiKey",),),
     )
 
 

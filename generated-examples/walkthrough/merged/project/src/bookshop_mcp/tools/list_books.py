@@ -11,8 +11,9 @@ from typing import Literal
 
 from mcp.types import ToolAnnotations
 
-from ..server import ToolDef
-from ..upstream import UNSET, Query, Reply, Unset, Upstream
+from ..runtime.definitions import ToolDef
+from ..runtime.encoding import UNSET, Query, Unset
+from ..runtime.upstream import Reply, Upstream
 
 
 async def list_books(
@@ -43,7 +44,7 @@ async def list_books(
         headers={
             "X-Request-Id": x_request_id,
         },
-        security=[["apiKey"]],
+        security=(("apiKey",),),
     )
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from mcp.types import ToolAnnotations
 
-from ..server import ToolDef
-from ..upstream import Reply, Upstream
+from ..runtime.definitions import ToolDef
+from ..runtime.upstream import Reply, Upstream
 
 
 async def get_authors_by_author_id_books(
@@ -24,7 +24,7 @@ async def get_authors_by_author_id_books(
         path_params={
             "authorId": author_id,
         },
-        security=[["apiKey"]],
+        security=(("apiKey",),),
     )
 
 

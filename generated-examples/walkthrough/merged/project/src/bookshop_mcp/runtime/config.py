@@ -1,0 +1,73 @@
+"""Settings from the environment; command-line flags override them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .definitions import ProjectInfo
+
+__all__ = ["LOOPBACK_HOSTS", "LOOPBACK_ORIGINS", "Settings"]
+
+LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
+
+
+def _list(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if value is None or not value.strip():
+        return default
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value > 0:
+        raise SystemExit(f"{name} must be positive, not {raw!r}")
+    return value
+
+
+def _port(env: Mapping[str, str]) -> int:
+    port = env.get("MCP_PORT") or env.get("PORT") or "8080"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise SystemExit(f"MCP_PORT/PORT must be a TCP port number, not {port!r}")
+    return int(port)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server reads from its environment."""
+
+    base_url: str = ""
+    timeout: float = 30.0
+    retries: int = 2
+    host: str = "127.0.0.1"
+    port: int = 8080
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    allowed_origins: tuple[str, ...] = LOOPBACK_ORIGINS
+    credentials: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, project: ProjectInfo, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the environment (`os.environ` by default); a bad value stops the server with
+        a message naming the variable."""
+        env = os.environ if env is None else env
+        retries = env.get("UPSTREAM_RETRIES", "2")
+        if not retries.isdigit():
+            raise SystemExit(f"UPSTREAM_RETRIES must be a whole number, not {retries!r}")
+        return cls(
+            base_url=(env.get("UPSTREAM_BASE_URL") or project.default_base_url).rstrip("/"),
+            timeout=_seconds(env, "UPSTREAM_TIMEOUT", 30.0),
+            retries=int(retries),
+            host=env.get("MCP_HOST") or "127.0.0.1",
+            port=_port(env),
+            allowed_hosts=_list(env.get("MCP_ALLOWED_HOSTS"), LOOPBACK_HOSTS),
+            allowed_origins=_list(env.get("MCP_ALLOWED_ORIGINS"), LOOPBACK_ORIGINS),
+            credentials={v: env[v] for v in project.credential_variables if env.get(v)},
+        )

@@ -1,0 +1,12 @@
+"""The server runtime, copied verbatim from mcpgen into every generated project.
+
+Don't edit these files: each regeneration brings mcpgen's current runtime (edits here are
+merged like those of any generated file, and may conflict). Customise in ``custom.py`` —
+hooks before and after every tool call, result shaping, extra tools — which mcpgen never
+changes. This project's own values live in ``project.py``, its tools under ``tools/``.
+
+Modules: ``definitions`` (what generated code declares), ``config`` (settings from the
+environment), ``encoding`` (arguments → HTTP request parts), ``upstream`` (the shared HTTP
+client), ``server`` (the MCP server and its HTTP app), ``resources`` and ``compact`` (only in
+projects that use them), ``shaping`` (reply fields to keep), ``cli`` (the console script).
+"""
