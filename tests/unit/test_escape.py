@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from mcpgen.escape import comment, doc, env, json_value, md, md_code, py, shell, toml
 
 HOSTILE = [
-    'A """triple""" and \'\'\'single\'\'\' quotes',
+    "A \"\"\"triple\"\"\" and '''single''' quotes",
     "ends with a backslash\\",
     "{{ project.name }} and {% raw %} and ${HOME} and `rm -rf /`",
     "<script>alert('x')</script> & &amp;",
@@ -29,8 +29,9 @@ HOSTILE = [
     "\\",
     "",
 ]
+FINITE = st.floats(allow_nan=False, allow_infinity=False)
 JSONISH = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none() | st.booleans() | st.integers() | FINITE | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=20,
 )

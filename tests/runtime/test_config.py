@@ -1,0 +1,49 @@
+"""Settings from the environment (mcpgen.runtime.config)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcpgen.runtime.config import LOOPBACK_HOSTS, Settings
+from tests.runtime.conftest import make_project
+
+
+def test_defaults_and_overrides() -> None:
+    project = make_project(default_base_url="https://api.example.com/v1")
+    assert Settings.from_env(project, {}) == Settings(base_url="https://api.example.com/v1")
+    settings = Settings.from_env(
+        project,
+        {
+            "UPSTREAM_BASE_URL": "http://127.0.0.1:9/x/",
+            "UPSTREAM_TIMEOUT": "2.5",
+            "UPSTREAM_RETRIES": "0",
+            "PORT": "9000",
+            "MCP_HOST": "0.0.0.0",
+            "MCP_ALLOWED_HOSTS": "a.example, b.example",
+            "DEMO_KEY": "k",
+            "DEMO_TOKEN": "",
+            "OTHER": "x",
+        },
+    )
+    assert settings.base_url == "http://127.0.0.1:9/x"
+    assert (settings.timeout, settings.retries, settings.port) == (2.5, 0, 9000)
+    assert settings.host == "0.0.0.0"
+    assert settings.allowed_hosts == ("a.example", "b.example")
+    assert settings.credentials == {"DEMO_KEY": "k"}
+    assert Settings().allowed_hosts == LOOPBACK_HOSTS
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MCP_PORT": "http"}, "MCP_PORT/PORT must be a TCP port number"),
+        ({"PORT": "70000"}, "MCP_PORT/PORT must be a TCP port number"),
+        ({"UPSTREAM_RETRIES": "-1"}, "UPSTREAM_RETRIES must be a whole number"),
+        ({"UPSTREAM_TIMEOUT": "soon"}, "UPSTREAM_TIMEOUT must be a number of seconds"),
+        ({"UPSTREAM_TIMEOUT": "0"}, "UPSTREAM_TIMEOUT must be positive"),
+        ({"UPSTREAM_TIMEOUT": "nan"}, "UPSTREAM_TIMEOUT must be positive"),
+    ],
+)
+def test_bad_values_stop_with_the_variable_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SystemExit, match=message):
+        Settings.from_env(make_project(), env)
