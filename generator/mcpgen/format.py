@@ -39,7 +39,7 @@ def format_tree(root: Path) -> None:
 
 def _parse_errors(output: str) -> list[str]:
     """Lines of `ruff check --output-format concise` that report unparsable code."""
-    return [line for line in output.splitlines() if "SyntaxError" in line]
+    return [line for line in output.splitlines() if ": invalid-syntax:" in line]
 
 
 def _failure(step: str, done: subprocess.CompletedProcess[str], root: Path) -> McpgenError:
@@ -64,6 +64,7 @@ def _failure(step: str, done: subprocess.CompletedProcess[str], root: Path) -> M
 
 def _locate(line: str) -> tuple[str | None, int | None, str]:
     """`path:line:col: message` → (path, line, message); other lines stay whole."""
+    line = line.removeprefix("error: Failed to parse ")
     parts = line.split(":", 3)
     if len(parts) == 4 and parts[1].strip().isdigit():
         return parts[0].strip(), int(parts[1]), f"{parts[3].strip()} (column {parts[2].strip()})"

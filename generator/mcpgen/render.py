@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import copier
+import jinja2
 
+from .errors import McpgenError
 from .format import format_tree
 from .ir import Project
 
@@ -49,19 +52,26 @@ def read_tree(root: Path) -> Tree:
 
 
 def render(project: Project, models: str | Callable[[], str], out: Path) -> None:
-    """Render the project into the empty directory `out`."""
-    copier.run_copy(
-        str(template_dir()),
-        str(out),
-        data={"project": view(project)},
-        defaults=True,
-        overwrite=True,
-        quiet=True,
-        # The template is mcpgen's own, shipped inside the package: its one "unsafe" feature
-        # is the Jinja extension of mcpgen.escape. It runs no tasks and no migrations.
-        unsafe=True,
-        settings=copier.Settings(),
-    )
+    """Render the project into the empty directory `out`.
+
+    A template that reads a variable the IR does not have fails here (StrictUndefined),
+    naming the template file: that is a bug in mcpgen, never in the user's input.
+    """
+    try:
+        copier.run_copy(
+            str(template_dir()),
+            str(out),
+            data={"project": view(project)},
+            defaults=True,
+            overwrite=True,
+            quiet=True,
+            # The template is mcpgen's own, shipped inside the package: its one "unsafe"
+            # feature is the Jinja extension of mcpgen.escape. It runs no tasks or migrations.
+            unsafe=True,
+            settings=copier.Settings(),
+        )
+    except jinja2.TemplateError as exc:
+        raise _template_error(exc) from None
     package = out / "src" / project.package
     runtime = package / "runtime"
     runtime.mkdir()
@@ -69,6 +79,20 @@ def render(project: Project, models: str | Callable[[], str], out: Path) -> None
         shutil.copyfile(RUNTIME / f"{module}.py", runtime / f"{module}.py")
     source = models if isinstance(models, str) else models()
     (package / "models.py").write_text(source, encoding="utf-8")
+
+
+def _template_error(exc: jinja2.TemplateError) -> McpgenError:
+    """Where the failing template is, as far as Jinja knows it (its frames name the file)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    templates = [f for f in frames if f.filename.endswith(".jinja")]
+    place = templates[-1] if templates else None
+    return McpgenError.single(
+        "template",
+        f"the project template failed to render ({type(exc).__name__}: {exc}); this is a bug "
+        "in mcpgen, please report it with the spec",
+        file=place.filename if place else str(template_dir()),
+        line=place.lineno if place else None,
+    )
 
 
 def render_tree(project: Project, models: str | Callable[[], str]) -> Tree:

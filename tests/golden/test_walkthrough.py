@@ -28,11 +28,12 @@ def test_walkthrough_is_up_to_date(tmp_path: Path) -> None:
         )
 
 
-def test_merged_project_keeps_the_edits_and_passes_its_own_checks() -> None:
-    merged = WALKTHROUGH / "merged/project"
+def test_merged_project_keeps_the_edits_and_passes_its_own_checks(tmp_path: Path) -> None:
+    merged = tmp_path / "project"
+    shutil.copytree(WALKTHROUGH / "merged/project", merged)
     custom = (merged / "src/bookshop_mcp/custom.py").read_text()
     assert "if reply.status == 404:" in custom
     list_books = (merged / "src/bookshop_mcp/tools/list_books.py").read_text()
     assert "limit = 50" in list_books and 'Query("sort", sort)' in list_books
     assert not (merged / "src/bookshop_mcp/tools/delete_book.py").exists()
-    run_own_checks(merged)
+    run_own_checks(merged, tmp_path / "venv")

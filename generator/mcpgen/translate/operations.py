@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from ..errors import McpgenError, Report, join_pointer
 from ..ir import Annotations, Body, BodyEncoding, JsonSchema, Param, Sample, Tool
+from ..runtime.encoding import encode_path
 from .metaschema import SchemaChecker
 from .naming import NameAllocator, operation_words, py_identifier, snake
 from .outline import drop_titles, outline
@@ -405,13 +405,14 @@ def _sample(
     arguments = sample(inputs, inputs.get("$defs") or {})
     if not isinstance(arguments, dict):
         return None
-    path = op.path
+    values: dict[str, Any] = {}
     for param in params:
         if param.location == "path":
             value = arguments.get(param.arg)
             if not isinstance(value, str | int) or isinstance(value, bool):
                 return None
-            path = path.replace("{" + param.wire + "}", quote(str(value), safe=""))
+            values[param.wire] = value
+    path = encode_path(op.path, values)  # the runtime's own encoding: what the upstream sees
     if outputs is None:
         return Sample(arguments=arguments, path=path, status=204, reply=None)
     reply = sample(outputs, outputs.get("$defs") or {})

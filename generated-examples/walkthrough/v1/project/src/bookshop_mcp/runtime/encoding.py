@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -67,19 +68,28 @@ def scalar(value: Any) -> str:
 
 
 def encode_path(template: str, values: Mapping[str, Any]) -> str:
-    """Fill a path template; every value is percent-encoded so it can never change the path."""
-    path = template
-    for name, value in values.items():
-        if isinstance(value, Unset) or value is None:
-            raise ArgumentError(f"path parameter '{name}' is required")
-        text = ",".join(scalar(v) for v in value) if isinstance(value, list) else scalar(value)
-        if text == "":
-            raise ArgumentError(f"path parameter '{name}' must not be empty")
-        encoded = quote(text, safe="")
-        if set(encoded) == {"."}:
-            encoded = encoded.replace(".", "%2E")
-        path = path.replace("{" + name + "}", encoded)
-    return path
+    """Fill a path template; every value is percent-encoded so it can never change the path,
+    and the template's own text is written as a valid URL path (`"` as `%22`)."""
+    encoded = {name: _path_value(name, value) for name, value in values.items()}
+    parts = _PLACEHOLDER.split(template)
+    return "".join(
+        encoded.get(part[1:-1], part) if i % 2 else quote(part, safe=_PATH_SAFE)
+        for i, part in enumerate(parts)
+    )
+
+
+_PLACEHOLDER = re.compile(r"(\{[^{}/]+\})")
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"  # RFC 3986 path characters, and escapes already made
+
+
+def _path_value(name: str, value: Any) -> str:
+    if isinstance(value, Unset) or value is None:
+        raise ArgumentError(f"path parameter '{name}' is required")
+    text = ",".join(scalar(v) for v in value) if isinstance(value, list) else scalar(value)
+    if text == "":
+        raise ArgumentError(f"path parameter '{name}' must not be empty")
+    encoded = quote(text, safe="")
+    return encoded.replace(".", "%2E") if set(encoded) == {"."} else encoded
 
 
 def encode_query(params: Sequence[Query]) -> list[tuple[str, str]]:
