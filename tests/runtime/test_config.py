@@ -47,3 +47,25 @@ def test_defaults_and_overrides() -> None:
 def test_bad_values_stop_with_the_variable_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(SystemExit, match=message):
         Settings.from_env(make_project(), env)
+
+
+def test_the_public_url_gives_the_allowed_hosts_and_origins() -> None:
+    settings = Settings.from_env(make_project(), {"MCP_PUBLIC_URL": "https://mcp.example.com/mcp/"})
+    assert settings.public_url == "https://mcp.example.com/mcp"
+    assert settings.allowed_hosts[0] == "mcp.example.com"
+    assert settings.allowed_origins[0] == "https://mcp.example.com"
+    assert "127.0.0.1:*" in settings.allowed_hosts
+    explicit = Settings.from_env(
+        make_project(),
+        {"MCP_PUBLIC_URL": "https://mcp.example.com:8443/mcp", "MCP_ALLOWED_HOSTS": "other"},
+    )
+    assert explicit.allowed_hosts == ("other",)
+    assert explicit.allowed_origins[0] == "https://mcp.example.com:8443"
+
+
+@pytest.mark.parametrize(
+    "url", ["mcp.example.com", "ftp://x/mcp", "https://x/mcp?a=1", "https:///"]
+)
+def test_a_bad_public_url_stops_the_server(url: str) -> None:
+    with pytest.raises(SystemExit, match="MCP_PUBLIC_URL must be the server's URL"):
+        Settings.from_env(make_project(), {"MCP_PUBLIC_URL": url})

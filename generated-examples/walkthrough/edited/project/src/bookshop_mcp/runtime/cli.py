@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
-import sys
 from collections.abc import Callable, Sequence
 
 import anyio
@@ -14,6 +12,7 @@ from starlette.applications import Starlette
 
 from .config import Settings
 from .definitions import ProjectInfo
+from .logs import configure_logging
 from .server import ApiServer, transport_security
 
 __all__ = ["run"]
@@ -43,9 +42,7 @@ def run(
 ) -> None:
     """Parse the command line, read the environment, serve until stopped."""
     args = _parser(project).parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging()
     settings = Settings.from_env(project)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = dataclasses.replace(settings, **overrides)

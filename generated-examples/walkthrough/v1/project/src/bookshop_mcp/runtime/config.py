@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from .definitions import ProjectInfo
 
-__all__ = ["LOOPBACK_HOSTS", "LOOPBACK_ORIGINS", "Settings"]
+__all__ = ["LOOPBACK_HOSTS", "LOOPBACK_ORIGINS", "Settings", "public_hosts"]
 
 LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
@@ -33,6 +34,28 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _public_url(env: Mapping[str, str]) -> str:
+    """MCP_PUBLIC_URL: the server's canonical URL, `https://host/mcp` (no query, no fragment)."""
+    raw = (env.get("MCP_PUBLIC_URL") or "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SystemExit(
+            f"MCP_PUBLIC_URL must be the server's URL, such as https://mcp.example.com/mcp, "
+            f"not {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
+def public_hosts(public_url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The `Host` and `Origin` values a server at `public_url` is reached with."""
+    parts = urlsplit(public_url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    origin = f"{parts.scheme}://{host}"
+    return (host, *LOOPBACK_HOSTS), (origin, *LOOPBACK_ORIGINS)
+
+
 def _port(env: Mapping[str, str]) -> int:
     port = env.get("MCP_PORT") or env.get("PORT") or "8080"
     if not port.isdigit() or not 0 < int(port) < 65536:
@@ -52,6 +75,7 @@ class Settings:
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     allowed_origins: tuple[str, ...] = LOOPBACK_ORIGINS
     credentials: Mapping[str, str] = field(default_factory=dict)
+    public_url: str = ""  # MCP_PUBLIC_URL, e.g. https://mcp.example.com/mcp; "" when unset
 
     @classmethod
     def from_env(cls, project: ProjectInfo, env: Mapping[str, str] | None = None) -> Settings:
@@ -61,13 +85,18 @@ class Settings:
         retries = env.get("UPSTREAM_RETRIES", "2")
         if not retries.isdigit():
             raise SystemExit(f"UPSTREAM_RETRIES must be a whole number, not {retries!r}")
+        public_url = _public_url(env)
+        hosts, origins = (
+            public_hosts(public_url) if public_url else (LOOPBACK_HOSTS, LOOPBACK_ORIGINS)
+        )
         return cls(
             base_url=(env.get("UPSTREAM_BASE_URL") or project.default_base_url).rstrip("/"),
             timeout=_seconds(env, "UPSTREAM_TIMEOUT", 30.0),
             retries=int(retries),
             host=env.get("MCP_HOST") or "127.0.0.1",
             port=_port(env),
-            allowed_hosts=_list(env.get("MCP_ALLOWED_HOSTS"), LOOPBACK_HOSTS),
-            allowed_origins=_list(env.get("MCP_ALLOWED_ORIGINS"), LOOPBACK_ORIGINS),
+            allowed_hosts=_list(env.get("MCP_ALLOWED_HOSTS"), hosts),
+            allowed_origins=_list(env.get("MCP_ALLOWED_ORIGINS"), origins),
             credentials={v: env[v] for v in project.credential_variables if env.get(v)},
+            public_url=public_url,
         )
