@@ -8,6 +8,6 @@ changes. This project's own values live in ``project.py``, its tools under ``too
 Modules: ``definitions`` (what generated code declares), ``config`` (settings from the
 environment), ``encoding`` (arguments → HTTP request parts), ``upstream`` (the shared HTTP
 client), ``server`` (the MCP server and its HTTP app), ``resources`` and ``compact`` (only in
-projects that use them), ``shaping`` (reply fields to keep), ``logs`` (what is logged), ``cli`` (the console
-script).
+projects that use them), ``shaping`` (reply fields to keep), ``logs`` (what is logged),
+``cli`` (the console script).
 """
