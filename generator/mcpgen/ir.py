@@ -152,4 +152,3 @@ class Project(_Frozen):
     security: tuple[SecurityScheme, ...]
     exposure: Literal["tools", "compact"] = "tools"
     prompts: tuple[Prompt, ...] = ()
-    warnings: tuple[str, ...] = ()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpgen.errors import McpgenError
+from mcpgen.errors import Diagnostic, Level, McpgenError, Report
 from mcpgen.load import load_document
 
 
@@ -99,3 +99,20 @@ def test_invalid_utf8_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(McpgenError, match="not UTF-8"):
         load_document(tmp_path / "a.yaml")
 
+
+def test_a_report_locates_warnings_in_the_sources_it_knows(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("openapi: 3.1.0\npaths:\n  /x:\n    get: {}\n")
+    report = Report()
+    report.warn("early", "m", file="a.yaml", pointer="/paths/~1x/get")
+    report.locate(load_document(tmp_path / "a.yaml", "a.yaml"))
+    report.warn("late", "m", file="a.yaml", pointer="/paths/~1x/get")
+    report.warn("given", "m", file="a.yaml", pointer="/paths", line=40)
+    report.warn("other", "m", file="b.yaml", pointer="/paths")
+    report.add(Diagnostic(Level.WARNING, "added", "m", "a.yaml", "/openapi"))
+    assert [(w.code, w.file, w.line) for w in report.warnings] == [
+        ("early", "a.yaml", None),
+        ("late", "a.yaml", 4),
+        ("given", "a.yaml", 40),
+        ("other", "b.yaml", None),
+        ("added", "a.yaml", 1),
+    ]
