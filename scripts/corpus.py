@@ -276,7 +276,7 @@ LOCATED = re.compile(
     r"(?P<where>[^#\s][^#]*?(?:#.*?)?(?: \(line \d+\))?): error\[(?P<code>[^\]]+)\]: .+"
 )
 UNLOCATED = re.compile(r"error\[[^\]]+\]")
-WARNING = re.compile(r".*?: warning\[(?P<code>[^\]]+)\]: .+")
+WARNING = re.compile(r"^(?:.*?: )?warning\[(?P<code>[^\]]+)\]: .+", re.MULTILINE)
 FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+),? in (?P<func>\S+)')
 EXCEPTION_LINE = re.compile(
     r"(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Group)\w*)(?::|$)"

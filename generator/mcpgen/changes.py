@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from .errors import Diagnostic, Level
 from .ir import JsonSchema, Project, Tool
 
 __all__ = [
@@ -134,20 +135,27 @@ def dump_summaries(summaries: Summaries) -> bytes:
     return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
-def load_summaries(path: Path) -> tuple[dict[str, ToolSummary] | None, str | None]:
-    """The summaries recorded at `path`, or None with a reason when there are none usable."""
+def load_summaries(path: Path) -> tuple[dict[str, ToolSummary] | None, Diagnostic | None]:
+    """The summaries recorded at `path`, or None with a warning when there are none usable."""
     try:
         data: Any = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         return None, None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, f"{path} is unreadable ({exc}); agent-facing changes are not known"
+    except json.JSONDecodeError as exc:
+        return None, _unusable(path, f"not JSON ({exc.msg})", exc.lineno)
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, _unusable(path, f"unreadable ({exc})")
     try:
         if data["format"] > FORMAT:
-            return None, f"{path} was written by a newer mcpgen; agent-facing changes unknown"
+            return None, _unusable(path, "written by a newer mcpgen")
         return {str(name): _parse(entry) for name, entry in data["tools"].items()}, None
     except (KeyError, TypeError, AttributeError, ValueError):
-        return None, f"{path} is not a valid tool summary; agent-facing changes are not known"
+        return None, _unusable(path, "not a valid tool summary")
+
+
+def _unusable(path: Path, why: str, line: int | None = None) -> Diagnostic:
+    message = f"{why}; agent-facing changes are not known"
+    return Diagnostic(Level.WARNING, "tools-record", message, file=str(path), line=line)
 
 
 def compare(old: Summaries | None, new: Summaries) -> AgentChanges:

@@ -17,12 +17,13 @@ import typer
 
 from . import __version__
 from .changes import render_text
-from .errors import Diagnostic, McpgenError
+from .errors import Diagnostic, McpgenError, diagnostic_json
 from .init import starter_mapping
-from .pipeline import Checked, Outcome, diagnostic_json, load_spec, translate_spec
+from .pipeline import JSON_FORMAT, Checked, Outcome, load_spec
 from .pipeline import check as run_check
 from .pipeline import generate as run_generate
-from .plan import make_plan, render_plan
+from .pipeline import plan as run_plan
+from .plan import render_plan
 from .regen import FileChange, MergeResult
 from .translate import TranslateOptions
 
@@ -37,7 +38,8 @@ app = typer.Typer(
 )
 
 
-def _print(diagnostics: list[Diagnostic]) -> None:
+def _print(diagnostics: Sequence[Diagnostic]) -> None:
+    """Every error and warning, one way, on stderr."""
     for diagnostic in diagnostics:
         typer.echo(diagnostic.render(), err=True)
 
@@ -103,8 +105,7 @@ def generate(
         project_dir, spec = _generate_target(target, out)
         outcome = run_generate(project_dir, spec, name=name, mapping=mapping, dry_run=dry_run)
         code = 1 if outcome.merge.conflicts else 0
-        _print(outcome.generated.report.warnings)
-        _print_warnings(outcome.warnings)
+        _print(outcome.diagnostics)
         if json_output:
             _echo_json(outcome.to_json(project_dir, exit_code=code))
         else:
@@ -125,8 +126,7 @@ def check(
     with _json_errors("check", json_output):
         checked = run_check(project_dir)
         code = 0 if checked.ok else 1
-        _print(checked.generated.report.warnings)
-        _print_warnings(checked.warnings)
+        _print(checked.diagnostics)
         if json_output:
             _echo_json(checked.to_json(project_dir, exit_code=code))
         else:
@@ -152,10 +152,11 @@ def plan(
     """Show what a generation would expose: each tool's name, kind, source operation and
     estimated tokens (bytes of its tools/list entry / 4), the total, and warnings."""
     with _json_errors("plan", json_output):
-        _, project, report = translate_spec(spec, TranslateOptions(name=name), mapping=mapping)
-        table = make_plan(project, report)
+        table = run_plan(spec, TranslateOptions(name=name), mapping=mapping)
+        _print(table.diagnostics)
         if json_output:
-            _echo_json({"command": "plan", **table.to_json()})
+            document = {"command": "plan", "exit_code": 0, "format": JSON_FORMAT}
+            _echo_json({**document, **table.to_json()})
         else:
             typer.echo(render_plan(table))
 
@@ -252,11 +253,6 @@ def _print_conflicts(project_dir: Path, merge: MergeResult) -> None:
         typer.echo(f"  {path}")
 
 
-def _print_warnings(warnings: Sequence[str]) -> None:
-    for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
-
-
 def _print_checked(project_dir: Path, checked: Checked) -> None:
     if checked.ok:
         tools = len(checked.generated.project.tools)
@@ -288,8 +284,9 @@ def _json_errors(command: str, enabled: bool) -> Iterator[None]:
         yield
     except McpgenError as exc:
         if enabled:
-            errors = [diagnostic_json(d) for d in exc.diagnostics]
-            _echo_json({"command": command, "errors": errors, "exit_code": 2, "format": 1})
+            diagnostics = [diagnostic_json(d) for d in exc.diagnostics]
+            document = {"command": command, "exit_code": 2, "format": JSON_FORMAT}
+            _echo_json({**document, "diagnostics": diagnostics})
         raise
 
 

@@ -48,13 +48,14 @@ def starter_mapping(spec: Spec) -> str:
         ]
     else:
         lines.append("exposure: tools")
+    tagged = any(tag != "(untagged)" for tag in by_tag)
     lines += [
         "",
         "# Ordered rules: the first that matches an operation decides what it becomes.",
-        "rules:",
-        "  - match: {deprecated: true}",
-        "    as: exclude",
+        "rules:" if deprecated or tagged else "rules: []",
     ]
+    if deprecated:  # only then: a rule that decides nothing is warned about
+        lines += ["  - match: {deprecated: true}", "    as: exclude"]
     for tag in sorted(by_tag):
         names = by_tag[tag]
         lines.append(

@@ -258,7 +258,6 @@ class Project(_Frozen):
     security: tuple[SecurityScheme, ...]
     exposure: Literal["tools", "compact"] = "tools"
     prompts: tuple[Prompt, ...] = ()
-    warnings: tuple[str, ...] = ()
 
     @computed_field  # type: ignore[prop-decorator]
     @property

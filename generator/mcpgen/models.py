@@ -99,5 +99,6 @@ class ModelsJob:
             source, warnings = self._future.result()
         finally:
             self._pool.shutdown()
-        self._report.warnings.extend(warnings)
+        for warning in warnings:  # located here: the child's report knew no sources
+            self._report.add(warning)
         return source

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,12 @@ from .changes import (
     load_summaries,
     summarize,
 )
-from .errors import Diagnostic, McpgenError, Report
+from .errors import Diagnostic, Level, McpgenError, Report, diagnostic_json
 from .ir import Project
-from .load import load_document
+from .load import load_document, read_source
 from .mapping import load_mapping
 from .models import ModelsJob
+from .plan import Plan, make_plan
 from .progress import Progress
 from .regen import MergeResult, RenderedFile, apply, find_conflict_markers, is_stale
 from .regen.basefile import BASE_PATH
@@ -39,17 +41,22 @@ from .spec import Spec, validate
 from .translate import TranslateOptions, translate_project
 
 __all__ = [
+    "JSON_FORMAT",
     "Checked",
     "Generated",
     "Outcome",
     "check",
-    "diagnostic_json",
     "generate",
     "generate_tree",
     "load_spec",
-    "translate_spec",
+    "plan",
     "user_owned_patterns",
 ]
+
+
+JSON_FORMAT = 2
+"""The shape of every `--json` document (generate, check, plan, and the error document).
+2: all errors and warnings in one `diagnostics` list (1 also had `warnings` strings)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ class Outcome:
     generated: Generated
     merge: MergeResult
     agents: AgentChanges
-    warnings: tuple[str, ...]  # the merge's warnings and the pipeline's own
+    diagnostics: tuple[Diagnostic, ...]  # the translation's warnings, the merge's, the run's
     first: bool  # the directory held no generation before
     dry_run: bool
 
@@ -76,18 +83,17 @@ class Outcome:
             "agents": self.agents.to_json(),
             "command": "generate",
             "conflicts": list(self.merge.conflicts),
-            "diagnostics": [diagnostic_json(d) for d in self.generated.report.warnings],
+            "diagnostics": [diagnostic_json(d) for d in self.diagnostics],
             "dry_run": self.dry_run,
             "exit_code": exit_code,
             "files": [
                 {"action": c.action, "detail": c.detail, "path": c.path} for c in self.merge.changes
             ],
             "first_generation": self.first,
-            "format": 1,
+            "format": JSON_FORMAT,
             "project": str(project_dir),
             "server": _server_json(self.generated.project),
             "summary": dict(sorted(counts.items())),
-            "warnings": list(self.warnings),
             "wrote": self.merge.wrote,
         }
 
@@ -100,7 +106,7 @@ class Checked:
     stale: tuple[str, ...]
     markers: tuple[str, ...]
     agents: AgentChanges
-    warnings: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]  # the translation's warnings and the run's
 
     @property
     def ok(self) -> bool:
@@ -111,26 +117,14 @@ class Checked:
             "agents": self.agents.to_json(),
             "command": "check",
             "conflict_markers": list(self.markers),
-            "diagnostics": [diagnostic_json(d) for d in self.generated.report.warnings],
+            "diagnostics": [diagnostic_json(d) for d in self.diagnostics],
             "exit_code": exit_code,
-            "format": 1,
+            "format": JSON_FORMAT,
             "project": str(project_dir),
             "server": _server_json(self.generated.project),
             "stale": list(self.stale),
             "up_to_date": self.ok,
-            "warnings": list(self.warnings),
         }
-
-
-def diagnostic_json(diagnostic: Diagnostic) -> dict[str, Any]:
-    return {
-        "code": diagnostic.code,
-        "file": diagnostic.file,
-        "level": diagnostic.level.value,
-        "line": diagnostic.line,
-        "message": diagnostic.message,
-        "pointer": diagnostic.pointer,
-    }
 
 
 def _server_json(project: Project) -> dict[str, Any]:
@@ -172,19 +166,17 @@ def generate_tree(
     return Generated(project=project, tree=tree, report=report)
 
 
-def translate_spec(
-    spec_path: Path,
-    options: TranslateOptions,
-    display: str | None = None,
-    mapping: Path | None = None,
-) -> tuple[Spec, Project, Report]:
-    """The first three stages: load, validate, translate to the IR (all `mcpgen plan` needs)."""
+def plan(spec_path: Path, options: TranslateOptions, mapping: Path | None = None) -> Plan:
+    """`mcpgen plan`: load, validate and translate (nothing is rendered), then tabulate."""
+    source = None
     if mapping is not None:
         model, source = load_mapping(mapping, os.path.normpath(mapping))
         options = replace(options, mapping=model, mapping_source=source)
     report = Report()
-    spec = load_spec(spec_path, display)
-    return spec, translate_project(spec, options, report), report
+    spec = load_spec(spec_path)
+    project = translate_project(spec, options, report)
+    shown = source.display if source is not None else None
+    return make_plan(project, report, spec=spec.source.display, mapping=shown)
 
 
 def generate(
@@ -201,7 +193,7 @@ def generate(
     first = not (project_dir / BASE_PATH).exists()
     generated = _generate_from(inputs)
     summaries = summarize(generated.project)
-    agents, agents_warning = _agent_changes(project_dir, summaries)
+    agents, agents_warnings = _agent_changes(project_dir, summaries)
     merge = apply(
         project_dir,
         _rendered(generated.tree),
@@ -213,7 +205,12 @@ def generate(
         generated=generated,
         merge=merge,
         agents=agents,
-        warnings=(*merge.warnings, *_version_warning(inputs), *agents_warning),
+        diagnostics=(
+            *generated.report.warnings,
+            *_in_project(project_dir, merge.warnings),
+            *_version_warning(project_dir, inputs),
+            *agents_warnings,
+        ),
         first=first,
         dry_run=dry_run,
     )
@@ -226,7 +223,7 @@ def check(project_dir: Path) -> Checked:
     inputs = resolve(project_dir, None, None, None)
     generated = _generate_from(inputs)
     summaries = summarize(generated.project)
-    agents, agents_warning = _agent_changes(project_dir, summaries)
+    agents, agents_warnings = _agent_changes(project_dir, summaries)
     stale = is_stale(project_dir, _rendered(generated.tree))
     records = _records(project_dir, inputs, generated.project, summaries)
     for path, content in sorted(records.items()):
@@ -238,7 +235,11 @@ def check(project_dir: Path) -> Checked:
         stale=tuple(stale),
         markers=tuple(find_conflict_markers(project_dir)),
         agents=agents,
-        warnings=(*_version_warning(inputs), *agents_warning),
+        diagnostics=(
+            *generated.report.warnings,
+            *_version_warning(project_dir, inputs),
+            *agents_warnings,
+        ),
     )
 
 
@@ -283,21 +284,41 @@ def _records(
     }
 
 
-def _agent_changes(project_dir: Path, summaries: Summaries) -> tuple[AgentChanges, list[str]]:
+def _agent_changes(
+    project_dir: Path, summaries: Summaries
+) -> tuple[AgentChanges, list[Diagnostic]]:
     """The tools' changes since the recorded summary (and why they are unknown, if so)."""
     old, problem = load_summaries(project_dir / TOOLS_PATH)
     return compare(old, summaries), [problem] if problem else []
+
+
+def _in_project(project_dir: Path, diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The merge's diagnostics, their project-relative files named as the project was."""
+    return [replace(d, file=str(project_dir / (d.file or "."))) for d in diagnostics]
 
 
 def _rendered(tree: Tree) -> dict[str, RenderedFile]:
     return {path: RenderedFile(content, executable) for path, (content, executable) in tree.items()}
 
 
-def _version_warning(inputs: Inputs) -> list[str]:
+def _version_warning(project_dir: Path, inputs: Inputs) -> list[Diagnostic]:
+    """A warning, at the recorded version, when a newer mcpgen generated the project."""
     recorded = inputs.recorded
     if recorded is None or not is_newer(recorded.mcpgen_version, __version__):
         return []
-    return [
+    record = read_source(project_dir / INPUTS_PATH)
+    pointer = "/mcpgen_version"
+    message = (
         f"this project was generated by mcpgen {recorded.mcpgen_version}, newer than this "
         f"mcpgen {__version__}; generating with the older one may undo template changes"
+    )
+    return [
+        Diagnostic(
+            Level.WARNING,
+            "newer-mcpgen",
+            message,
+            file=record.display,
+            pointer=pointer,
+            line=record.line_of(pointer),
+        )
     ]

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .errors import Report
+from .errors import Diagnostic, Report, diagnostic_json
 from .ir import Project, Tool
 
 __all__ = ["CLIENT_CAPS", "Plan", "PlanRow", "make_plan", "render_plan"]
@@ -40,10 +40,18 @@ class Plan:
     listed_tools: int
     rows: tuple[PlanRow, ...]
     total_tokens: int
-    warnings: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]  # the translation's warnings, then the plan's
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "diagnostics": [diagnostic_json(d) for d in self.diagnostics],
+            "exposure": self.exposure,
+            "listed_tools": self.listed_tools,
+            "operations": self.operations,
+            "rows": [asdict(row) for row in self.rows],
+            "server": self.server,
+            "total_tokens": self.total_tokens,
+        }
 
 
 def listed_entry(tool: Tool) -> dict[str, Any]:
@@ -70,7 +78,9 @@ def _tokens(data: Any) -> int:
     return max(1, round(size / BYTES_PER_TOKEN))
 
 
-def make_plan(project: Project, report: Report) -> Plan:
+def make_plan(project: Project, report: Report, *, spec: str, mapping: str | None) -> Plan:
+    """The plan of `project`; its warnings join `report` (`spec`, `mapping`: their file names,
+    to locate them)."""
     rows = []
     for tool in project.tools:
         source = f"{tool.method} {tool.path}"
@@ -81,19 +91,7 @@ def make_plan(project: Project, report: Report) -> Plan:
     compact = project.exposure == "compact"
     listed = 3 if compact else len(tools)
     total = round(META_TOOLS_BYTES / BYTES_PER_TOKEN) if compact else sum(r.tokens for r in tools)
-    warnings = [w.render() for w in report.warnings]
-    for client, cap in CLIENT_CAPS:
-        if listed > cap:
-            warnings.append(
-                f"warning[client-cap]: {listed} tools exceed {client}'s limit of {cap}; "
-                "curate with rules or use `exposure: compact`"
-            )
-    for tool in project.tools:
-        if len(tool.description) > LONG_DESCRIPTION:
-            warnings.append(
-                f"warning[long-description]: {tool.name}: description has "
-                f"{len(tool.description)} characters; shorten it in the mapping"
-            )
+    _warn(project, listed, report, spec=spec, mapping=mapping)
     return Plan(
         server=project.server_name,
         exposure=project.exposure,
@@ -101,8 +99,28 @@ def make_plan(project: Project, report: Report) -> Plan:
         listed_tools=listed,
         rows=tuple(rows),
         total_tokens=total,
-        warnings=tuple(warnings),
+        diagnostics=tuple(report.warnings),
     )
+
+
+def _warn(project: Project, listed: int, report: Report, *, spec: str, mapping: str | None) -> None:
+    for client, cap in CLIENT_CAPS:
+        if listed > cap:
+            report.warn(
+                "client-cap",
+                f"{listed} tools exceed {client}'s limit of {cap}; "
+                "curate with rules or use `exposure: compact`",
+                file=mapping or spec,
+            )
+    for tool in project.tools:
+        if len(tool.description) > LONG_DESCRIPTION:
+            report.warn(
+                "long-description",
+                f"{tool.name}: description has {len(tool.description)} characters; "
+                "shorten it in the mapping",
+                file=spec,
+                pointer=tool.source_pointer,
+            )
 
 
 def render_plan(plan: Plan) -> str:
@@ -116,4 +134,4 @@ def render_plan(plan: Plan) -> str:
         f"{plan.operations} operations; {plan.listed_tools} tools listed "
         f"({plan.exposure} exposure), about {plan.total_tokens:,} tokens of tool definitions"
     )
-    return "\n".join([*lines, "", summary, *plan.warnings])
+    return "\n".join([*lines, "", summary])

@@ -251,5 +251,7 @@ def test_an_unusable_summary_is_reported_not_fatal(tmp_path: Path, content: byte
     loaded, problem = load_summaries(path)
     assert loaded is None
     assert problem is not None
-    assert "agent-facing changes" in problem
+    assert (problem.level, problem.code, problem.file) == ("warning", "tools-record", str(path))
+    assert "agent-facing changes are not known" in problem.message
+    assert problem.line == (1 if content == b"{" else None)
     assert load_summaries(tmp_path / "missing.json") == (None, None)

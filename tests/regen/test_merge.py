@@ -309,6 +309,10 @@ def test_project_without_git(tmp_path: Path) -> None:
     result = apply(project, render({**OPS, "get_book": "Fetch by id."}))
     assert result.conflicts == (TOOL,)
     assert find_conflict_markers(project) == [f"{TOOL}:9", f"{TOOL}:13"]
+    [warning] = result.warnings
+    assert (warning.level, warning.code) == ("warning", "merge-conflict")
+    assert (warning.file, warning.pointer, warning.line) == (TOOL, None, 9)
+    assert "1 conflict marked" in warning.message
 
 
 def test_merging_needs_git_but_first_run_does_not(
@@ -329,8 +333,9 @@ def test_dirty_work_tree_warns_and_proceeds(tmp_path: Path) -> None:
     project = generated_repo(tmp_path)
     (project / "notes.txt").write_text("todo\n")
     result = apply(project, render({**OPS, "add_book": "Add a book."}))
-    assert len(result.warnings) == 1
-    assert "uncommitted changes (1 paths: notes.txt)" in result.warnings[0]
+    [warning] = result.warnings
+    assert (warning.code, warning.file, warning.line) == ("uncommitted-changes", ".", None)
+    assert warning.message.startswith("uncommitted changes (1 path: notes.txt)")
     assert (project / "src/books/tools/add_book.py").exists()
     commit_all(project)
     assert apply(project, render({**OPS, "add_book": "Add a book."})).warnings == ()
@@ -346,8 +351,9 @@ def test_project_in_a_monorepo_subfolder(tmp_path: Path) -> None:
     (repo / "README.md").write_text("changed outside the project\n")
     result = apply(project, render({**OPS, "get_book": "Fetch a book by id."}))
     assert result.conflicts == (TOOL,)
-    assert result.warnings != ()
-    assert "README.md" not in result.warnings[0]
+    codes = [w.code for w in result.warnings]
+    assert codes == ["uncommitted-changes", "merge-conflict"]
+    assert "README.md" not in result.warnings[0].message
     unmerged = git(repo, "ls-files", "-u").stdout.splitlines()
     assert [line.split("\t")[1] for line in unmerged] == [f"services/books/{TOOL}"] * 3
     assert [line.split()[2] for line in unmerged] == ["1", "2", "3"]

@@ -84,8 +84,9 @@ def test_check_bad_input(work: Path, tmp_path: Path) -> None:
     assert gone.code == 2
     assert "error[spec-missing]" in gone.stderr
     assert "../specs/books.yaml (that is specs/books.yaml), does not exist" in gone.stderr
-    error = gone.json()["errors"][0]
-    assert (error["code"], error["file"]) == ("spec-missing", f"{PROJECT}/.mcpgen/inputs.json")
+    error = gone.json()["diagnostics"][0]
+    assert (error["level"], error["code"]) == ("error", "spec-missing")
+    assert error["file"] == f"{PROJECT}/.mcpgen/inputs.json"
 
     (work / PROJECT / ".mcpgen/inputs.json").write_text("{")
     broken = mcpgen("generate", PROJECT, cwd=work)

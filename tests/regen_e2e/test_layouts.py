@@ -37,7 +37,12 @@ def test_project_in_a_monorepo_subfolder(tmp_path: Path) -> None:
     run = mcpgen("generate", ".", cwd=project)
 
     assert run.code == 1, run.output
-    assert "uncommitted changes (1 paths: services/books-mcp/NOTES.md)" in run.stderr
+    assert (
+        ".: warning[uncommitted-changes]: uncommitted changes (1 path: services/books-mcp/NOTES.md)"
+        in run.stderr
+    )
+    marker = category.read_text().splitlines().index("<<<<<<< ours (project)") + 1
+    assert f"{TOOLS}/get_category.py (line {marker}): warning[merge-conflict]: " in run.stderr
     assert f"UU services/books-mcp/{TOOLS}/get_category.py" in status(repo)
     assert "?? NOTES.md" in status(repo)
     assert git(repo, "commit", "-m", "x", check=False).returncode != 0

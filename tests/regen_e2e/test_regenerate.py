@@ -216,8 +216,11 @@ def test_generate_json_and_a_dirty_work_tree(work: Path) -> None:
     report = run.json()
     assert report["wrote"] is True
     assert report["first_generation"] is False
-    assert any("uncommitted changes" in w for w in report["warnings"])
-    assert "uncommitted changes" in run.stderr
+    assert report["format"] == 2
+    [dirty] = [d for d in report["diagnostics"] if d["code"] == "uncommitted-changes"]
+    assert (dirty["level"], dirty["file"], dirty["line"]) == ("warning", PROJECT, None)
+    assert dirty["message"].startswith("uncommitted changes (1 path: README.md)")
+    assert f"{PROJECT}: warning[uncommitted-changes]: uncommitted changes" in run.stderr
     assert "Our deployment notes." in readme.read_text()
 
 

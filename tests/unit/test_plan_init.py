@@ -58,10 +58,15 @@ def test_plan_table_and_json_agree() -> None:
 
 
 def test_plan_warns_over_client_caps(tmp_path: Path) -> None:
-    done = mcpgen("plan", str(big_spec(tmp_path, 130)))
+    spec = big_spec(tmp_path, 130)
+    done = mcpgen("plan", str(spec))
     assert done.returncode == 0, done.stderr
-    for client in ("Cursor", "Windsurf", "GitHub Copilot"):
-        assert f"exceed {client}'s limit" in done.stdout
+    for client, cap in (("Cursor", 40), ("Windsurf", 50), ("GitHub Copilot", 128)):
+        assert (
+            f"{spec}: warning[client-cap]: 130 tools exceed {client}'s limit of {cap}; "
+            "curate with rules or use `exposure: compact`\n"
+        ) in done.stderr
+    assert "warning" not in done.stdout, "the table on stdout, diagnostics on stderr"
 
 
 def test_init_writes_a_valid_starter_that_generates(tmp_path: Path) -> None:
@@ -76,6 +81,25 @@ def test_init_writes_a_valid_starter_that_generates(tmp_path: Path) -> None:
     assert (planned["operations"], planned["listed_tools"]) == (69, 3)
     again = mcpgen("init", str(spec), "-o", str(starter))
     assert again.returncode == 2 and "refusing to overwrite" in again.stderr
+
+
+def test_a_starter_mapping_has_no_rule_that_decides_nothing(tmp_path: Path) -> None:
+    untagged = json.loads(big_spec(tmp_path, 3).read_text())
+    for item in untagged["paths"].values():
+        item["get"].pop("tags")
+        item["get"].pop("deprecated")
+    spec = tmp_path / "untagged.json"
+    spec.write_text(json.dumps(untagged))
+    for source in (spec, BOOKSHOP):
+        starter = tmp_path / f"{source.stem}.mcpgen.yaml"
+        assert mcpgen("init", str(source), "-o", str(starter)).returncode == 0
+        planned = mcpgen("plan", str(source), "-m", str(starter), "--json")
+        assert planned.returncode == 0, planned.stderr
+        assert "rule-unused" not in planned.stderr
+        codes = [d["code"] for d in json.loads(planned.stdout)["diagnostics"]]
+        assert "rule-unused" not in codes
+    mapping, _ = load_mapping(tmp_path / "untagged.mcpgen.yaml")
+    assert mapping.rules == []
 
 
 def test_compact_token_estimate_matches_a_generated_server(tmp_path: Path) -> None:

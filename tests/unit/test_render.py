@@ -8,13 +8,18 @@ from pathlib import Path
 import pytest
 
 from mcpgen import render
-from mcpgen.errors import McpgenError
+from mcpgen.errors import McpgenError, Report
 from mcpgen.format import format_tree
-from mcpgen.pipeline import translate_spec
-from mcpgen.translate import TranslateOptions
+from mcpgen.ir import Project
+from mcpgen.pipeline import load_spec
+from mcpgen.translate import TranslateOptions, translate_project
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOKSHOP = ROOT / "specs/bookshop/openapi.yaml"
+
+
+def bookshop() -> Project:
+    return translate_project(load_spec(BOOKSHOP), TranslateOptions(name="bookshop"), Report())
 
 
 def test_a_misspelt_template_variable_fails_the_render(
@@ -26,7 +31,7 @@ def test_a_misspelt_template_variable_fails_the_render(
     text = readme.read_text(encoding="utf-8")
     readme.write_text(text.replace("{{ project.title | md }}", "{{ project.titel | md }}"))
     monkeypatch.setattr(render, "template_dir", lambda: template)
-    _, project, _ = translate_spec(BOOKSHOP, TranslateOptions(name="bookshop"))
+    project = bookshop()
     with pytest.raises(McpgenError) as caught:
         render.render(project, "", tmp_path / "out")
     (diagnostic,) = caught.value.diagnostics
@@ -52,7 +57,7 @@ def test_unparsable_output_names_the_file_line_and_ruffs_message(tmp_path: Path)
 
 
 def test_the_runtime_is_copied_byte_for_byte(tmp_path: Path) -> None:
-    _, project, _ = translate_spec(BOOKSHOP, TranslateOptions(name="bookshop"))
+    project = bookshop()
     tree = render.render_tree(project, "")
     copied = {
         path.rsplit("/", 1)[1]: content

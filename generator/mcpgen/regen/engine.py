@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
-from mcpgen.errors import McpgenError
+from mcpgen.errors import Diagnostic, Level, McpgenError
 from mcpgen.regen import gitops, transaction
 from mcpgen.regen.basefile import BASE_PATH, Base, dump_base, load_base
 from mcpgen.regen.decide import SIDECAR_SUFFIX, Decision, decide, decide_user_owned
 from mcpgen.regen.lock import LOCK_PATH, check_unlocked, hold_lock
-from mcpgen.regen.markers import scan_markers
+from mcpgen.regen.markers import first_marker_line, scan_markers
 from mcpgen.regen.model import FileChange, MergeResult, Rendered, RenderedFile
 from mcpgen.regen.textutil import is_crlf
 
@@ -33,6 +33,7 @@ class _Plan:
     ops: tuple[transaction.Op, ...]
     changes: tuple[FileChange, ...]
     stages: tuple[gitops.ConflictStages, ...]
+    conflicts: tuple[Diagnostic, ...]
 
 
 def apply(
@@ -103,8 +104,9 @@ def _run(
     if left:
         raise _conflicts_remain(project, left)
     repo = gitops.find_repo(project) if project.is_dir() else None
-    warnings = _dirty_warning(project, repo)
+    warnings = _dirty_warning(repo)
     plan = _plan(project, base, rendered, patterns, extra_files)
+    warnings += plan.conflicts
     conflicts = tuple(c.path for c in plan.changes if c.action == "conflict")
     if not write or not plan.ops:
         return MergeResult(plan.changes, conflicts, tuple(warnings), wrote=False)
@@ -132,7 +134,27 @@ def _plan(
     ops = [*_file_ops(project, decisions), *_meta_ops(project, meta)]
     changes = [d.change for _, d in sorted(decisions.items()) if d.change is not None]
     stages = [d.stages for _, d in sorted(decisions.items()) if d.stages is not None]
-    return _Plan(tuple(ops), tuple(changes), tuple(stages))
+    conflicts = _conflict_warnings(decisions)
+    return _Plan(tuple(ops), tuple(changes), tuple(stages), tuple(conflicts))
+
+
+def _conflict_warnings(decisions: Mapping[str, Decision]) -> list[Diagnostic]:
+    """One warning per conflicted file, at its first conflict marker when it has one."""
+    found = []
+    for path, decision in sorted(decisions.items()):
+        change = decision.change
+        if change is None or change.action != "conflict":
+            continue
+        final = decision.final
+        line = first_marker_line(final.content) if final is not None else None
+        message = f"merge conflict: {change.detail}"
+        found.append(_warning("merge-conflict", message, path, line))
+    return found
+
+
+def _warning(code: str, message: str, file: str = ".", line: int | None = None) -> Diagnostic:
+    """A warning about `file`, relative to the project ("." for the project itself)."""
+    return Diagnostic(Level.WARNING, code, message, file=file, line=line)
 
 
 def _decide_all(
@@ -236,27 +258,30 @@ def _owned(path: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(path, pattern) for pattern in patterns)
 
 
-def _dirty_warning(project: Path, repo: gitops.Repo | None) -> list[str]:
+def _dirty_warning(repo: gitops.Repo | None) -> list[Diagnostic]:
     if repo is None:
         return []
     try:
         dirty = gitops.dirty_paths(repo, ignore=(LOCK_PATH, transaction.TXN_DIR + "/"))
     except gitops.GitError as exc:
-        return [f"could not ask git for uncommitted changes in {project}: {exc}"]
+        message = f"could not ask git for uncommitted changes: {exc}"
+        return [_warning("git-status", message)]
     if not dirty:
         return []
     shown = ", ".join(dirty[:5]) + (", …" if len(dirty) > 5 else "")
-    return [
-        f"{project} has uncommitted changes ({len(dirty)} paths: {shown}); this run's "
-        "changes will be mixed with them"
-    ]
+    message = (
+        f"uncommitted changes ({len(dirty)} path{'' if len(dirty) == 1 else 's'}: {shown}); "
+        "this run's changes will be mixed with them"
+    )
+    return [_warning("uncommitted-changes", message)]
 
 
-def _record(repo: gitops.Repo, stages: Sequence[gitops.ConflictStages]) -> list[str]:
+def _record(repo: gitops.Repo, stages: Sequence[gitops.ConflictStages]) -> list[Diagnostic]:
     try:
         gitops.record_conflicts(repo, stages)
     except gitops.GitError as exc:
-        return [f"could not record the conflicts in the git index ({exc}); resolve them by hand"]
+        message = f"could not record the conflicts in the git index ({exc}); resolve them by hand"
+        return [_warning("git-index", message)]
     return []
 
 

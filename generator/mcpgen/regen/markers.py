@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from mcpgen.regen.decide import SIDECAR_SUFFIX
 from mcpgen.regen.gitops import LABEL_OURS, LABEL_THEIRS
 
-__all__ = ["scan_markers"]
+__all__ = ["first_marker_line", "scan_markers"]
 
 _MARKERS = (f"<<<<<<< {LABEL_OURS}".encode(), f">>>>>>> {LABEL_THEIRS}".encode())
 
@@ -25,13 +25,19 @@ def scan_markers(project: Path, paths: Iterable[str]) -> list[str]:
     return found
 
 
+def first_marker_line(content: bytes) -> int | None:
+    """The 1-based line of the first conflict marker mcpgen writes in `content`, if any."""
+    return next(_marker_lines(content), None)
+
+
 def _scan_file(project: Path, path: str) -> list[str]:
     full = project / path
     if full.is_symlink() or not full.is_file():
         return []
-    lines = full.read_bytes().split(b"\n")
-    return [
-        f"{path}:{number}"
-        for number, line in enumerate(lines, start=1)
-        if line.rstrip(b"\r").startswith(_MARKERS)
-    ]
+    return [f"{path}:{number}" for number in _marker_lines(full.read_bytes())]
+
+
+def _marker_lines(content: bytes) -> Iterator[int]:
+    for number, line in enumerate(content.split(b"\n"), start=1):
+        if line.rstrip(b"\r").startswith(_MARKERS):
+            yield number

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from mcpgen.errors import Diagnostic
+
 __all__ = ["Action", "FileChange", "MergeResult", "Rendered", "RenderedFile"]
 
 
@@ -44,9 +46,11 @@ class FileChange:
 
 @dataclass(frozen=True)
 class MergeResult:
-    """The outcome of one run; `changes` is sorted by path and omits unchanged files."""
+    """The outcome of one run; `changes` is sorted by path and omits unchanged files.
+    `warnings`: a dirty work tree, git trouble, and one per conflicted file (at its first
+    marker); their `file` is relative to the project, "." for the project itself."""
 
     changes: tuple[FileChange, ...]
     conflicts: tuple[str, ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[Diagnostic, ...]
     wrote: bool

@@ -54,7 +54,12 @@ def _base_url(document: dict[str, Any], report: Report, file: str, given: str | 
         return given.rstrip("/")
     servers = document.get("servers") or []
     if not servers or not isinstance(servers[0], dict):
-        report.warn("no-server-url", "the spec names no server: set UPSTREAM_BASE_URL", file=file)
+        report.warn(
+            "no-server-url",
+            "the spec names no server: set UPSTREAM_BASE_URL",
+            file=file,
+            pointer="/servers" if "servers" in document else None,
+        )
         return ""
     url = str(servers[0].get("url") or "")
     for var, spec in (servers[0].get("variables") or {}).items():
@@ -73,11 +78,14 @@ def _base_url(document: dict[str, Any], report: Report, file: str, given: str | 
 def translate_project(spec: Spec, options: TranslateOptions, report: Report) -> Project:
     document = spec.data
     file = spec.source.display
+    report.locate(spec.source)
+    if options.mapping_source is not None:
+        report.locate(options.mapping_source)
     info = document.get("info") or {}
     settings = options.mapping.server
     name, dist, package = _names(options.name or settings.name or default_name(document), file)
     converter = SchemaConverter(document, version=spec.version, file=file, report=report)
-    chosen = select(iter_operations(document), options.mapping, options.mapping_source)
+    chosen = select(iter_operations(document), options.mapping, options.mapping_source, report)
     tools = _tools(chosen, document, converter, report, file, name, options.mapping_source)
     api_title = str(info.get("title") or name)
     description = str(info.get("summary") or info.get("description") or "").strip()
@@ -88,7 +96,7 @@ def translate_project(spec: Spec, options: TranslateOptions, report: Report) -> 
         server_name=name,
         title=settings.title or f"{api_title} (MCP)",
         version=(version := settings.version or str(info.get("version") or "0.1.0")),
-        package_version=_package_version(version, report),
+        package_version=_package_version(version, report, _version_place(options, file)),
         description=description.splitlines()[0] if description else f"MCP server for {api_title}",
         instructions=settings.instructions or _instructions(api_title, description),
         api_title=api_title,
@@ -100,18 +108,28 @@ def translate_project(spec: Spec, options: TranslateOptions, report: Report) -> 
         security=tuple(security_schemes(document, report, file)),
         exposure=options.mapping.exposure,
         prompts=tuple(_prompts(options.mapping)),
-        warnings=tuple(d.render() for d in report.warnings),
     )
 
 
-def _package_version(version: str, report: Report) -> str:
+def _version_place(options: TranslateOptions, spec_file: str) -> tuple[str | None, str]:
+    """Where the server's version comes from: the mapping's `server.version`, or the spec."""
+    if options.mapping.server.version:
+        source = options.mapping_source
+        return (source.display if source else None), "/server/version"
+    return spec_file, "/info/version"
+
+
+def _package_version(version: str, report: Report, place: tuple[str | None, str]) -> str:
     try:
         return str(Version(version))
     except InvalidVersion:
+        file, pointer = place
         report.warn(
             "package-version",
             f"the API version '{version}' is not a Python package version (PEP 440); "
             "the project is versioned 0.1.0 and the server still reports the API's version",
+            file=file,
+            pointer=pointer,
         )
         return "0.1.0"
 
@@ -148,7 +166,7 @@ def _tools(
     server: str,
     mapping_source: Source | None,
 ) -> list[Tool]:
-    names = NameAllocator("tool", report)
+    names = NameAllocator("tool", report, file)
     wanted = [s.override.name for s in chosen if s.override.name]
     duplicates = sorted({n for n in wanted if wanted.count(n) > 1})
     if duplicates:

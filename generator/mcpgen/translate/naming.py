@@ -125,9 +125,13 @@ def _drop_middle(words: list[str], limit: int) -> list[str]:
 class NameAllocator:
     """Hands out unique names in one scope, with deterministic numeric suffixes."""
 
-    def __init__(self, scope: str, report: Report, limit: int = MAX_TOOL_NAME) -> None:
+    def __init__(
+        self, scope: str, report: Report, file: str | None = None, limit: int = MAX_TOOL_NAME
+    ) -> None:
+        """`file`: the spec the `where` pointers of `allocate` point into, for warnings."""
         self.scope = scope
         self.report = report
+        self.file = file
         self.limit = limit
         self.taken: set[str] = set()
 
@@ -140,6 +144,7 @@ class NameAllocator:
             self.report.warn(
                 "name-shortened",
                 f"{self.scope} name '{wanted}' shortened to '{name}'",
+                file=self.file,
                 pointer=where,
             )
         if name in self.taken:
@@ -153,6 +158,7 @@ class NameAllocator:
             self.report.warn(
                 "name-collision",
                 f"{self.scope} name '{name}' is taken; using '{candidate}'",
+                file=self.file,
                 pointer=where,
             )
             name = candidate

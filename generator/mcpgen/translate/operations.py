@@ -79,7 +79,7 @@ class _ToolBuilder:
         self.properties: dict[str, JsonSchema] = {}
         self.required: list[str] = []
         self.params: list[Param] = []
-        self.py_names = NameAllocator("parameter", report, limit=200)
+        self.py_names = NameAllocator("parameter", report, file, limit=200)
         self.py_names.reserve(_RESERVED_PY_NAMES)
 
     # -- parameters ---------------------------------------------------------------------

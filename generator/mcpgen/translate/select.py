@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..errors import McpgenError
+from ..errors import McpgenError, Report
 from ..load import Source
 from ..mapping import Kind, Mapping, Match, OperationOverride
 from .operations import Operation
@@ -70,11 +70,16 @@ def _override_keys(op: Operation) -> list[str]:
     return keys
 
 
-def select(operations: list[Operation], mapping: Mapping, source: Source | None) -> list[Selected]:
+def select(
+    operations: list[Operation], mapping: Mapping, source: Source | None, report: Report
+) -> list[Selected]:
     used: set[str] = set()
     chosen: list[Selected] = []
+    deciding: set[int] = set()
     for op in operations:
         rule = next((i for i, r in enumerate(mapping.rules) if matches(r.match, op)), None)
+        if rule is not None:
+            deciding.add(rule)
         kind = mapping.rules[rule].kind if rule is not None else mapping.default
         key = next((k for k in _override_keys(op) if k in mapping.operations), None)
         override = mapping.operations[key] if key else OperationOverride()
@@ -82,6 +87,7 @@ def select(operations: list[Operation], mapping: Mapping, source: Source | None)
             used.add(key)
         if kind != "exclude":
             chosen.append(Selected(op, kind, override, key, rule))
+    _warn_unused_rules(operations, mapping, deciding, source, report)
     unknown = sorted(set(mapping.operations) - used)
     if unknown and source is not None:
         raise source.error(
@@ -95,3 +101,26 @@ def select(operations: list[Operation], mapping: Mapping, source: Source | None)
             "mapping-unknown-operation", f"unknown operations in the mapping: {unknown}"
         )
     return chosen
+
+
+def _warn_unused_rules(
+    operations: list[Operation],
+    mapping: Mapping,
+    deciding: set[int],
+    source: Source | None,
+    report: Report,
+) -> None:
+    """A rule that decides nothing is usually a typo (a tag, a path) or in the wrong order."""
+    for index, rule in enumerate(mapping.rules):
+        if index in deciding:
+            continue
+        if any(matches(rule.match, op) for op in operations):
+            why = "earlier rules decide every operation it matches; move it up or remove it"
+        else:
+            why = "it matches no operation of the spec"
+        report.warn(
+            "rule-unused",
+            f"this rule (as: {rule.kind}) decides no operation: {why}",
+            file=source.display if source else None,
+            pointer=f"/rules/{index}",
+        )
