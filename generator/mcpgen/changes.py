@@ -1,76 +1,34 @@
 """What a regeneration changes for agents: tools added, removed and changed.
 
-Each run records a compact summary of every tool in `.mcpgen/tools.json`; the next run
-compares it with the new one. A change is *breaking* when an agent that worked before can
-now fail: a removed tool, a removed argument, a new required argument, an argument that no
-longer accepts what it did, an output of another type.
-
-`tools.json`, format 1 (sorted keys, one trailing newline; `kind` only for operations the
-mapping exposes as a resource or resource template)::
-
-    {"format": 1,
-     "tools": {"get_book": {"arguments": {"bookId": "string"},
-                            "hints": "idempotent, open_world, read_only",
-                            "operation": "GET /books/{bookId}",
-                            "output": "object",
-                            "required": ["bookId"]}}}
+Each run records a compact summary of every tool in `.mcpgen/tools.json` (`records.py`);
+the next run compares it with the new one. A change is *breaking* when an agent that worked
+before can now fail: a removed tool, a removed argument, a new required argument, an argument
+that no longer accepts what it did, an output of another type.
 
 Types are summarised as JSON types: `string`, `integer|null`, `array<string>`, `any`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
-from .errors import Diagnostic, Level
 from .ir import JsonSchema, Project, Tool
+from .records import ToolSummary
 
 __all__ = [
-    "TOOLS_PATH",
     "AgentChanges",
     "Change",
     "Summaries",
     "ToolChange",
-    "ToolSummary",
     "compare",
-    "dump_summaries",
-    "load_summaries",
     "render_text",
     "summarize",
 ]
 
-TOOLS_PATH = ".mcpgen/tools.json"
-FORMAT = 1
 _NO_OUTPUT = "none"  # the tool has no output schema: unstructured content only
 _MAX_DEPTH = 8
-
-
-@dataclass(frozen=True)
-class ToolSummary:
-    """What an agent sees of one tool, compactly."""
-
-    arguments: Mapping[str, str]  # argument → type summary
-    required: tuple[str, ...]
-    output: str
-    operation: str  # "METHOD /path"
-    hints: str
-    kind: str = "tool"  # or "resource", "resource_template" (as the mapping exposes it)
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "arguments": dict(sorted(self.arguments.items())),
-            "hints": self.hints,
-            "operation": self.operation,
-            "output": self.output,
-            "required": sorted(self.required),
-        }
-        if self.kind != "tool":
-            data["kind"] = self.kind
-        return data
 
 
 Summaries = Mapping[str, ToolSummary]
@@ -125,37 +83,6 @@ class AgentChanges:
 
 def summarize(project: Project) -> dict[str, ToolSummary]:
     return {tool.name: _summary(tool) for tool in sorted(project.tools, key=lambda t: t.name)}
-
-
-def dump_summaries(summaries: Summaries) -> bytes:
-    data = {
-        "format": FORMAT,
-        "tools": {name: summaries[name].to_json() for name in sorted(summaries)},
-    }
-    return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
-
-
-def load_summaries(path: Path) -> tuple[dict[str, ToolSummary] | None, Diagnostic | None]:
-    """The summaries recorded at `path`, or None with a warning when there are none usable."""
-    try:
-        data: Any = json.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        return None, None
-    except json.JSONDecodeError as exc:
-        return None, _unusable(path, f"not JSON ({exc.msg})", exc.lineno)
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, _unusable(path, f"unreadable ({exc})")
-    try:
-        if data["format"] > FORMAT:
-            return None, _unusable(path, "written by a newer mcpgen")
-        return {str(name): _parse(entry) for name, entry in data["tools"].items()}, None
-    except (KeyError, TypeError, AttributeError, ValueError):
-        return None, _unusable(path, "not a valid tool summary")
-
-
-def _unusable(path: Path, why: str, line: int | None = None) -> Diagnostic:
-    message = f"{why}; agent-facing changes are not known"
-    return Diagnostic(Level.WARNING, "tools-record", message, file=str(path), line=line)
 
 
 def compare(old: Summaries | None, new: Summaries) -> AgentChanges:
@@ -383,15 +310,3 @@ def _output_changes(before: str, after: str) -> list[Change]:
     breaking = not _accepts(before, after)
     what = "output type changed" if breaking else "output narrowed"
     return [Change(f"{what}: {before} → {after}", breaking)]
-
-
-def _parse(entry: Any) -> ToolSummary:
-    arguments = {str(k): str(v) for k, v in dict(entry["arguments"]).items()}
-    return ToolSummary(
-        arguments=arguments,
-        required=tuple(str(arg) for arg in entry["required"]),
-        output=str(entry["output"]),
-        operation=str(entry["operation"]),
-        hints=str(entry["hints"]),
-        kind=str(entry.get("kind", "tool")),
-    )

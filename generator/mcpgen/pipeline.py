@@ -17,15 +17,7 @@ from typing import Any
 import yaml
 
 from . import __version__, render
-from .changes import (
-    TOOLS_PATH,
-    AgentChanges,
-    Summaries,
-    compare,
-    dump_summaries,
-    load_summaries,
-    summarize,
-)
+from .changes import AgentChanges, Summaries, compare, summarize
 from .errors import Diagnostic, Level, McpgenError, Report, diagnostic_json
 from .ir import Project
 from .load import load_document, read_source
@@ -33,9 +25,9 @@ from .mapping import load_mapping
 from .models import ModelsJob
 from .plan import Plan, make_plan
 from .progress import Progress
+from .records import BASE_PATH, INPUTS_PATH, TOOLS_PATH, dump_inputs, dump_tools, load_tools
 from .regen import MergeResult, RenderedFile, apply, find_conflict_markers, is_stale
-from .regen.basefile import BASE_PATH
-from .regen.inputs import INPUTS_PATH, Inputs, dump_inputs, is_newer, resolve
+from .regen.inputs import Inputs, is_newer, record_inputs, resolve
 from .render import Tree, render_tree
 from .spec import Spec, validate
 from .translate import TranslateOptions, translate_project
@@ -279,8 +271,10 @@ def _records(
 ) -> dict[str, bytes]:
     """What a run records under `.mcpgen/` besides the base."""
     return {
-        INPUTS_PATH: dump_inputs(project_dir, inputs, project.server_name, __version__),
-        TOOLS_PATH: dump_summaries(summaries),
+        INPUTS_PATH: dump_inputs(
+            record_inputs(project_dir, inputs, project.server_name, __version__)
+        ),
+        TOOLS_PATH: dump_tools(summaries),
     }
 
 
@@ -288,7 +282,7 @@ def _agent_changes(
     project_dir: Path, summaries: Summaries
 ) -> tuple[AgentChanges, list[Diagnostic]]:
     """The tools' changes since the recorded summary (and why they are unknown, if so)."""
-    old, problem = load_summaries(project_dir / TOOLS_PATH)
+    old, problem = load_tools(project_dir)
     return compare(old, summaries), [problem] if problem else []
 
 

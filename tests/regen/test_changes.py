@@ -10,15 +10,13 @@ import pytest
 
 from mcpgen.changes import (
     Change,
-    ToolSummary,
     compare,
-    dump_summaries,
-    load_summaries,
     render_text,
     summarize,
 )
 from mcpgen.errors import Report
 from mcpgen.load import load_document
+from mcpgen.records import TOOLS_PATH, ToolSummary, dump_tools, load_tools
 from mcpgen.spec import validate
 from mcpgen.translate import TranslateOptions, translate_project
 
@@ -229,16 +227,16 @@ def test_summary_of_a_built_tool(tmp_path: Path) -> None:
 
 def test_summaries_round_trip_and_serialise_stably(tmp_path: Path) -> None:
     summaries = {"b": tool({"z": "string", "a": "integer"}, ("z", "a")), "a": tool()}
-    data = dump_summaries(summaries)
-    assert data == dump_summaries(dict(reversed(summaries.items())))
+    data = dump_tools(summaries)
+    assert data == dump_tools(dict(reversed(summaries.items())))
     assert data.endswith(b"}\n")
     assert list(json.loads(data)["tools"]) == ["a", "b"]
-    path = tmp_path / "tools.json"
-    path.write_bytes(data)
-    loaded, problem = load_summaries(path)
+    (tmp_path / ".mcpgen").mkdir()
+    (tmp_path / TOOLS_PATH).write_bytes(data)
+    loaded, problem = load_tools(tmp_path)
     assert problem is None
     assert loaded is not None
-    assert dump_summaries(loaded) == data
+    assert dump_tools(loaded) == data
     assert compare(loaded, summaries).tools == ()
 
 
@@ -246,12 +244,14 @@ def test_summaries_round_trip_and_serialise_stably(tmp_path: Path) -> None:
     "content", [b"{", b"[]", b'{"format": 1}', b'{"format": 1, "tools": {"a": 1}}', b"\xff"]
 )
 def test_an_unusable_summary_is_reported_not_fatal(tmp_path: Path, content: bytes) -> None:
-    path = tmp_path / "tools.json"
+    path = tmp_path / TOOLS_PATH
+    path.parent.mkdir()
     path.write_bytes(content)
-    loaded, problem = load_summaries(path)
+    loaded, problem = load_tools(tmp_path)
     assert loaded is None
     assert problem is not None
     assert (problem.level, problem.code, problem.file) == ("warning", "tools-record", str(path))
     assert "agent-facing changes are not known" in problem.message
     assert problem.line == (1 if content == b"{" else None)
-    assert load_summaries(tmp_path / "missing.json") == (None, None)
+    path.unlink()
+    assert load_tools(tmp_path) == (None, None)

@@ -1,4 +1,5 @@
-"""`.mcpgen/inputs.json`: paths relative to the project, stable bytes, clear errors."""
+"""`.mcpgen/inputs.json` (mcpgen.records, mcpgen.regen.inputs): paths relative to the
+project, stable bytes, clear errors."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from mcpgen.errors import McpgenError
-from mcpgen.regen.inputs import INPUTS_PATH, dump_inputs, is_newer, read_inputs, resolve
+from mcpgen.records import INPUTS_PATH, dump_inputs, load_inputs
+from mcpgen.regen.inputs import is_newer, record_inputs, resolve
 
 
 def test_recorded_paths_are_relative_to_the_project(tmp_path: Path) -> None:
@@ -18,7 +20,7 @@ def test_recorded_paths_are_relative_to_the_project(tmp_path: Path) -> None:
     spec.write_text("openapi: 3.1.0\n")
     mapping = project / "mcpgen.yaml"
     inputs = resolve(project, spec, mapping, None)
-    data = dump_inputs(project, inputs, "books", "0.1.0")
+    data = dump_inputs(record_inputs(project, inputs, "books", "0.1.0"))
     assert json.loads(data) == {
         "format": 1,
         "mapping": "mcpgen.yaml",
@@ -29,7 +31,7 @@ def test_recorded_paths_are_relative_to_the_project(tmp_path: Path) -> None:
     assert data == (json.dumps(json.loads(data), indent=1, sort_keys=True) + "\n").encode()
     (project / ".mcpgen").mkdir(parents=True)
     (project / INPUTS_PATH).write_bytes(
-        dump_inputs(project, resolve(project, spec, None, None), "books", "0.1.0")
+        dump_inputs(record_inputs(project, resolve(project, spec, None, None), "books", "0.1.0"))
     )
     recorded = resolve(project, None, None, None)
     assert recorded.spec == project / "../../specs/books.yaml"
@@ -57,7 +59,7 @@ def test_unreadable_inputs_are_reported(tmp_path: Path, content: bytes, code: st
     (tmp_path / ".mcpgen").mkdir()
     (tmp_path / INPUTS_PATH).write_bytes(content)
     with pytest.raises(McpgenError) as caught:
-        read_inputs(tmp_path)
+        load_inputs(tmp_path)
     assert caught.value.diagnostics[0].code == code
     assert caught.value.diagnostics[0].file == str(tmp_path / INPUTS_PATH)
 

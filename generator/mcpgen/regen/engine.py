@@ -11,8 +11,8 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
 from mcpgen.errors import Diagnostic, Level, McpgenError
+from mcpgen.records import BASE_PATH, Base, dump_base, load_base
 from mcpgen.regen import gitops, transaction
-from mcpgen.regen.basefile import BASE_PATH, Base, dump_base, load_base
 from mcpgen.regen.decide import SIDECAR_SUFFIX, Decision, decide, decide_user_owned
 from mcpgen.regen.lock import LOCK_PATH, check_unlocked, hold_lock
 from mcpgen.regen.markers import first_marker_line, scan_markers

@@ -7,16 +7,9 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from mcpgen.errors import Diagnostic
+from mcpgen.files import RenderedFile
 
 __all__ = ["Action", "FileChange", "MergeResult", "Rendered", "RenderedFile"]
-
-
-@dataclass(frozen=True)
-class RenderedFile:
-    """One file's bytes and whether it is executable."""
-
-    content: bytes
-    executable: bool = False
 
 
 Rendered: TypeAlias = Mapping[str, RenderedFile]

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
+from mcpgen.files import is_binary
+
 __all__ = ["is_binary", "is_crlf", "to_crlf", "to_lf"]
-
-
-def is_binary(data: bytes) -> bool:
-    """True when `data` must never be text-merged: it holds NUL or is not UTF-8."""
-    if b"\0" in data:
-        return True
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return False
 
 
 def is_crlf(data: bytes) -> bool:
