@@ -271,6 +271,13 @@ def _print_checked(project_dir: Path, checked: Checked) -> None:
         typer.echo(f"{project_dir} still holds conflict markers; resolve them:")
         for place in checked.markers:
             typer.echo(f"  {place}")
+    if checked.moved:
+        typer.echo(
+            f"{project_dir} holds edits that a new mcpgen layout set aside; port each as its "
+            "note says, then delete it:"
+        )
+        for path in checked.moved:
+            typer.echo(f"  {project_dir / path}")
 
 
 def _echo_json(data: dict[str, Any]) -> None:

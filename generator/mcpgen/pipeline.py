@@ -22,11 +22,19 @@ from .errors import Diagnostic, Level, McpgenError, Report, diagnostic_json
 from .ir import Project
 from .load import load_document, read_source
 from .mapping import load_mapping
+from .migrations import custom_import_warnings, moves_for
 from .models import ModelsJob
 from .plan import Plan, make_plan
 from .progress import Progress
 from .records import BASE_PATH, INPUTS_PATH, TOOLS_PATH, dump_inputs, dump_tools, load_tools
-from .regen import MergeResult, RenderedFile, apply, find_conflict_markers, is_stale
+from .regen import (
+    MergeResult,
+    RenderedFile,
+    apply,
+    find_conflict_markers,
+    is_stale,
+    pending_moves,
+)
 from .regen.inputs import Inputs, is_newer, record_inputs, resolve
 from .render import Tree, render_tree
 from .spec import Spec, validate
@@ -92,17 +100,19 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Checked:
-    """One `check` run: why the project is stale, and where conflict markers remain."""
+    """One `check` run: why the project is stale, where conflict markers remain, and which
+    edits a layout change set aside still wait to be ported."""
 
     generated: Generated
     stale: tuple[str, ...]
     markers: tuple[str, ...]
     agents: AgentChanges
     diagnostics: tuple[Diagnostic, ...]  # the translation's warnings and the run's
+    moved: tuple[str, ...] = ()  # set-aside files (`*.mcpgen-moved`) still in the project
 
     @property
     def ok(self) -> bool:
-        return not self.stale and not self.markers
+        return not self.stale and not self.markers and not self.moved
 
     def to_json(self, project_dir: Path, *, exit_code: int) -> dict[str, Any]:
         return {
@@ -112,6 +122,7 @@ class Checked:
             "diagnostics": [diagnostic_json(d) for d in self.diagnostics],
             "exit_code": exit_code,
             "format": JSON_FORMAT,
+            "moved_aside": list(self.moved),
             "project": str(project_dir),
             "server": _server_json(self.generated.project),
             "stale": list(self.stale),
@@ -192,6 +203,7 @@ def generate(
         user_owned=user_owned_patterns(),
         dry_run=dry_run,
         extra_files=_records(project_dir, inputs, generated.project, summaries),
+        moves=moves_for,
     )
     return Outcome(
         generated=generated,
@@ -200,6 +212,7 @@ def generate(
         diagnostics=(
             *generated.report.warnings,
             *_in_project(project_dir, merge.warnings),
+            *_in_project(project_dir, custom_import_warnings(project_dir)),
             *_version_warning(project_dir, inputs),
             *agents_warnings,
         ),
@@ -229,9 +242,11 @@ def check(project_dir: Path) -> Checked:
         agents=agents,
         diagnostics=(
             *generated.report.warnings,
+            *_in_project(project_dir, custom_import_warnings(project_dir)),
             *_version_warning(project_dir, inputs),
             *agents_warnings,
         ),
+        moved=tuple(pending_moves(project_dir)),
     )
 
 

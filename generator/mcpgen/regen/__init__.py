@@ -4,16 +4,29 @@ The public surface is `apply`, `is_stale` and `find_conflict_markers`, with the 
 they take and return. See `regeneration.md` for the rules.
 """
 
-from mcpgen.regen.engine import apply, find_conflict_markers, is_stale
-from mcpgen.regen.model import Action, FileChange, MergeResult, Rendered, RenderedFile
+from mcpgen.regen.engine import apply, find_conflict_markers, is_stale, pending_moves
+from mcpgen.regen.model import (
+    MOVED_SUFFIX,
+    Action,
+    FileChange,
+    MergeResult,
+    Move,
+    MoveRule,
+    Rendered,
+    RenderedFile,
+)
 
 __all__ = [
+    "MOVED_SUFFIX",
     "Action",
     "FileChange",
     "MergeResult",
+    "Move",
+    "MoveRule",
     "Rendered",
     "RenderedFile",
     "apply",
     "find_conflict_markers",
     "is_stale",
+    "pending_moves",
 ]

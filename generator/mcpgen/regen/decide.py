@@ -5,14 +5,22 @@ Pure apart from the injected text merge, so every rule can be read in one place.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from mcpgen.regen.gitops import ConflictStages
-from mcpgen.regen.model import Action, FileChange, RenderedFile
+from mcpgen.regen.model import MOVED_SUFFIX, Action, FileChange, Move, RenderedFile
 from mcpgen.regen.textutil import is_binary, is_crlf, to_crlf, to_lf
 
-__all__ = ["SIDECAR_SUFFIX", "Decision", "Merge", "decide", "decide_user_owned"]
+__all__ = [
+    "SIDECAR_SUFFIX",
+    "Decision",
+    "Merge",
+    "decide",
+    "decide_moved",
+    "decide_user_owned",
+]
 
 SIDECAR_SUFFIX = ".mcpgen-new"
 
@@ -28,6 +36,7 @@ class Decision:
     change: FileChange | None = None
     sidecar: RenderedFile | None = None
     stages: ConflictStages | None = None
+    aside: RenderedFile | None = None  # edits set aside, at path + MOVED_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,23 @@ class _Sides:
     new: RenderedFile | None
     ours: RenderedFile | None
     binary: bool
+
+
+def decide_moved(
+    move: Move, base: RenderedFile, new: RenderedFile | None, ours: RenderedFile
+) -> Decision:
+    """An edited file of an older layout: the new file (if any) takes its place, and the
+    user's edits are set aside as a diff under the move's note."""
+    diff = difflib.unified_diff(
+        to_lf(base.content).decode("utf-8", errors="replace").splitlines(keepends=True),
+        to_lf(ours.content).decode("utf-8", errors="replace").splitlines(keepends=True),
+        f"{move.path} (as generated)",
+        f"{move.path} (yours)",
+    )
+    body = "".join(line if line.endswith("\n") else line + "\n" for line in diff)
+    aside = RenderedFile(f"{move.note}\n{body}".encode())
+    detail = f"your edits are in {move.path}{MOVED_SUFFIX}: port them as it says, then delete it"
+    return Decision(new, FileChange(move.path, "moved-aside", detail), aside=aside)
 
 
 def decide_user_owned(path: str, new: RenderedFile, ours: RenderedFile | None) -> Decision:

@@ -13,13 +13,21 @@ from types import MappingProxyType
 from mcpgen.errors import Diagnostic, Level, McpgenError
 from mcpgen.records import BASE_PATH, Base, dump_base, load_base
 from mcpgen.regen import gitops, transaction
-from mcpgen.regen.decide import SIDECAR_SUFFIX, Decision, decide, decide_user_owned
+from mcpgen.regen.decide import SIDECAR_SUFFIX, Decision, decide, decide_moved, decide_user_owned
 from mcpgen.regen.lock import LOCK_PATH, check_unlocked, hold_lock
 from mcpgen.regen.markers import first_marker_line, scan_markers
-from mcpgen.regen.model import FileChange, MergeResult, Rendered, RenderedFile
+from mcpgen.regen.model import (
+    MOVED_SUFFIX,
+    FileChange,
+    MergeResult,
+    Move,
+    MoveRule,
+    Rendered,
+    RenderedFile,
+)
 from mcpgen.regen.textutil import is_crlf
 
-__all__ = ["apply", "find_conflict_markers", "is_stale"]
+__all__ = ["apply", "find_conflict_markers", "is_stale", "pending_moves"]
 
 _META_DIR = ".mcpgen"
 _GITATTRIBUTES = ".gitattributes"
@@ -43,8 +51,12 @@ def apply(
     user_owned: Sequence[str] = (),
     dry_run: bool = False,
     extra_files: Mapping[str, bytes] = _NO_EXTRA,
+    moves: MoveRule | None = None,
 ) -> MergeResult:
-    """Merge `rendered` into `project` like a careful `git merge`; see regeneration.md."""
+    """Merge `rendered` into `project` like a careful `git merge`; see regeneration.md.
+
+    `moves` names the files of an older layout whose edits are set aside rather than merged
+    (see `Move`)."""
     _check_rendered(rendered)
     _check_extra(extra_files)
     _check_is_project(project)
@@ -54,10 +66,10 @@ def apply(
             check_unlocked(project)
             if transaction.is_pending(project):
                 raise _interrupted(project)
-        return _run(project, rendered, patterns, extra_files, write=False)
+        return _run(project, rendered, patterns, extra_files, moves, write=False)
     with _meta_dir(project), hold_lock(project):
         transaction.recover(project)
-        return _run(project, rendered, patterns, extra_files, write=True)
+        return _run(project, rendered, patterns, extra_files, moves, write=True)
 
 
 def is_stale(project: Path, rendered: Rendered) -> list[str]:
@@ -83,6 +95,12 @@ def is_stale(project: Path, rendered: Rendered) -> list[str]:
     return reasons
 
 
+def pending_moves(project: Path) -> list[str]:
+    """Files a layout change set aside (edits to port) that are still in the project."""
+    base = load_base(project)
+    return [path for path in base.moved if (project / path).exists()] if base else []
+
+
 def find_conflict_markers(project: Path) -> list[str]:
     """`path:line` of conflict markers a previous run left in files mcpgen manages."""
     base = load_base(project)
@@ -96,6 +114,7 @@ def _run(
     rendered: Rendered,
     patterns: tuple[str, ...],
     extra_files: Mapping[str, bytes],
+    moves: MoveRule | None,
     *,
     write: bool,
 ) -> MergeResult:
@@ -105,7 +124,8 @@ def _run(
         raise _conflicts_remain(project, left)
     repo = gitops.find_repo(project) if project.is_dir() else None
     warnings = _dirty_warning(repo)
-    plan = _plan(project, base, rendered, patterns, extra_files)
+    moved = {m.path: m for m in (moves(base.files) if moves else ())}
+    plan = _plan(project, base, rendered, patterns, extra_files, moved)
     warnings += plan.conflicts
     conflicts = tuple(c.path for c in plan.changes if c.action == "conflict")
     if not write or not plan.ops:
@@ -122,14 +142,17 @@ def _plan(
     rendered: Rendered,
     patterns: tuple[str, ...],
     extra_files: Mapping[str, bytes],
+    moves: Mapping[str, Move],
 ) -> _Plan:
-    decisions = _decide_all(project, base, rendered, patterns)
+    decisions = _decide_all(project, base, rendered, patterns, moves)
     if _GITATTRIBUTES not in rendered:
         _mark_base_generated(project, decisions)
     generated = {path: file for path, file in rendered.items() if not _owned(path, patterns)}
     conflicted = [p for p, d in decisions.items() if d.change and d.change.action == "conflict"]
     unresolved = tuple(sorted(p for p in conflicted if p not in generated))
-    new_base = dump_base(Base(generated, unresolved, patterns))
+    aside = [p + MOVED_SUFFIX for p, d in decisions.items() if d.aside is not None]
+    pending = [p for p in base.moved if p not in aside and (project / p).exists()]
+    new_base = dump_base(Base(generated, unresolved, patterns, tuple(sorted(aside + pending))))
     meta = {**extra_files, BASE_PATH: new_base}
     ops = [*_file_ops(project, decisions), *_meta_ops(project, meta)]
     changes = [d.change for _, d in sorted(decisions.items()) if d.change is not None]
@@ -158,12 +181,19 @@ def _warning(code: str, message: str, file: str = ".", line: int | None = None) 
 
 
 def _decide_all(
-    project: Path, base: Base, rendered: Rendered, patterns: tuple[str, ...]
+    project: Path,
+    base: Base,
+    rendered: Rendered,
+    patterns: tuple[str, ...],
+    moves: Mapping[str, Move],
 ) -> dict[str, Decision]:
     decisions: dict[str, Decision] = {}
     for path in sorted(set(base.files) | set(rendered)):
         ours = _read(project, path)
-        if not _owned(path, patterns):
+        before = base.files.get(path)
+        if path in moves and before is not None and ours is not None and ours != before:
+            decisions[path] = decide_moved(moves[path], before, rendered.get(path), ours)
+        elif not _owned(path, patterns):
             new = rendered.get(path)
             decisions[path] = decide(path, base.files.get(path), new, ours, gitops.merge_file)
         elif path in rendered:
@@ -203,6 +233,8 @@ def _file_ops(project: Path, decisions: Mapping[str, Decision]) -> list[transact
         ops += _op_if_changed(project, path, decision.final)
         if decision.sidecar is not None:
             ops += _op_if_changed(project, path + SIDECAR_SUFFIX, decision.sidecar)
+        if decision.aside is not None:
+            ops += _op_if_changed(project, path + MOVED_SUFFIX, decision.aside)
     return ops
 
 

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from mcpgen.errors import Diagnostic
 from mcpgen.files import RenderedFile
 
-__all__ = ["Action", "FileChange", "MergeResult", "Rendered", "RenderedFile"]
+__all__ = [
+    "MOVED_SUFFIX",
+    "Action",
+    "FileChange",
+    "MergeResult",
+    "Move",
+    "MoveRule",
+    "Rendered",
+    "RenderedFile",
+]
 
 
 Rendered: TypeAlias = Mapping[str, RenderedFile]
@@ -25,7 +34,24 @@ Action: TypeAlias = Literal[
     "kept-edited",
     "unchanged",
     "created-user-owned",
+    "moved-aside",
 ]
+
+MOVED_SUFFIX = ".mcpgen-moved"
+
+
+@dataclass(frozen=True)
+class Move:
+    """A file of an older layout whose code now lives elsewhere. If the user edited it, the
+    edits are set aside in `path + MOVED_SUFFIX`, under `note`, instead of being merged into
+    the file that takes its place."""
+
+    path: str
+    note: str
+
+
+MoveRule: TypeAlias = Callable[[Iterable[str]], Sequence[Move]]
+"""The moves that apply to a project, given the paths its last generation produced."""
 
 
 @dataclass(frozen=True)
