@@ -15,7 +15,8 @@ mapping exposes as a resource or resource template)::
                             "output": "object",
                             "required": ["bookId"]}}}
 
-Types are summarised as JSON types: `string`, `integer|null`, `array<string>`, `any`.
+Types are summarised as JSON types: `string`, `integer|null`, `array<string>`, `any`, and
+`never` for a schema that accepts no value (`false`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .ir import JsonSchema, Project, Tool
+from .translate.schemas_pytype import accepts_nothing
 
 __all__ = [
     "TOOLS_PATH",
@@ -46,6 +48,7 @@ TOOLS_PATH = ".mcpgen/tools.json"
 FORMAT = 1
 _NO_OUTPUT = "none"  # the tool has no output schema: unstructured content only
 _MAX_DEPTH = 8
+_NEVER = "never"  # a schema no value passes (`false`)
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,8 @@ def _hints(tool: Tool) -> str:
 
 def _type(schema: Any, root: JsonSchema, depth: int = 0) -> str:
     """A JSON Schema's accepted JSON types, as a short stable string."""
+    if accepts_nothing(schema):
+        return _NEVER
     if not isinstance(schema, dict) or depth > _MAX_DEPTH:
         return "any"
     ref = schema.get("$ref")
@@ -297,6 +302,8 @@ def _union(types: Iterable[str]) -> str:
     parts = {part for union in types for part in _split(union)}
     if "any" in parts:
         return "any"
+    if len(parts) > 1:
+        parts.discard(_NEVER)
     return "|".join(sorted(parts))
 
 
@@ -317,7 +324,7 @@ def _split(union: str) -> list[str]:
 
 def _accepts(wide: str, narrow: str) -> bool:
     """True when every value of type `narrow` is also of type `wide`."""
-    if wide == "any":
+    if wide == "any" or narrow == _NEVER:
         return True
     accepted = set(_split(wide))
     if "number" in accepted:
