@@ -5,7 +5,8 @@ the next run compares it with the new one. A change is *breaking* when an agent 
 before can now fail: a removed tool, a removed argument, a new required argument, an argument
 that no longer accepts what it did, an output of another type.
 
-Types are summarised as JSON types: `string`, `integer|null`, `array<string>`, `any`.
+Types are summarised as JSON types: `string`, `integer|null`, `array<string>`, `any`, and
+`never` for a schema that accepts no value (`false`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Literal
 
 from .ir import JsonSchema, Project, Tool
 from .records import ToolSummary
+from .translate.schemas_pytype import accepts_nothing
 
 __all__ = [
     "AgentChanges",
@@ -29,6 +31,7 @@ __all__ = [
 
 _NO_OUTPUT = "none"  # the tool has no output schema: unstructured content only
 _MAX_DEPTH = 8
+_NEVER = "never"  # a schema no value passes (`false`)
 
 
 Summaries = Mapping[str, ToolSummary]
@@ -162,6 +165,8 @@ def _hints(tool: Tool) -> str:
 
 def _type(schema: Any, root: JsonSchema, depth: int = 0) -> str:
     """A JSON Schema's accepted JSON types, as a short stable string."""
+    if accepts_nothing(schema):
+        return _NEVER
     if not isinstance(schema, dict) or depth > _MAX_DEPTH:
         return "any"
     ref = schema.get("$ref")
@@ -232,6 +237,8 @@ def _union(types: Iterable[str]) -> str:
     parts = {part for union in types for part in _split(union)}
     if "any" in parts:
         return "any"
+    if len(parts) > 1:
+        parts.discard(_NEVER)
     return "|".join(sorted(parts))
 
 
@@ -252,7 +259,7 @@ def _split(union: str) -> list[str]:
 
 def _accepts(wide: str, narrow: str) -> bool:
     """True when every value of type `narrow` is also of type `wide`."""
-    if wide == "any":
+    if wide == "any" or narrow == _NEVER:
         return True
     accepted = set(_split(wide))
     if "number" in accepted:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import openapi_pydantic
 from pydantic import ValidationError
 
+from .boolean_schemas import boolean_schemas, diagnostics_30, without_booleans
 from .errors import Diagnostic, Level, McpgenError, escape_pointer
 from .load import Source
 
@@ -33,12 +34,18 @@ class Spec:
 
 
 def validate(source: Source) -> Spec:
-    data = source.data
+    """Check the document; boolean schemas are valid in 3.1 (see `boolean_schemas`)."""
     version = _version(source)
+    data = _without_path_extensions(source.data)
+    booleans = boolean_schemas(data, version)
+    found = diagnostics_30(source, booleans) if version == "3.0" else []
     try:
-        model = openapi_pydantic.parse_obj(_without_path_extensions(data))
+        model = openapi_pydantic.parse_obj(without_booleans(data, booleans))
     except ValidationError as exc:
-        raise McpgenError(_diagnostics(source, exc.errors(include_url=False))) from None
+        found += _diagnostics(source, exc.errors(include_url=False))
+    if found:
+        found.sort(key=lambda d: (d.line or 0, d.pointer or ""))
+        raise McpgenError(_capped(source, found))
     return Spec(source=source, version=version, model=model)
 
 
@@ -91,11 +98,14 @@ def _diagnostics(source: Source, errors: Sequence[Any]) -> list[Diagnostic]:
             found[key] = Diagnostic(
                 Level.ERROR, "invalid", message, source.display, pointer, source.line_of(pointer)
             )
-    diagnostics = sorted(found.values(), key=lambda d: (d.line or 0, d.pointer or ""))
-    if not diagnostics:
-        diagnostics = [
+    if not found:
+        return [
             Diagnostic(Level.ERROR, "invalid", "not a valid OpenAPI document", source.display, "")
         ]
+    return list(found.values())
+
+
+def _capped(source: Source, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     if len(diagnostics) > _MAX_SHOWN:
         rest = len(diagnostics) - _MAX_SHOWN
         diagnostics = diagnostics[:_MAX_SHOWN]

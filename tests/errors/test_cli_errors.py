@@ -20,6 +20,11 @@ EXPECTED = {
         "Input should be 'query', 'header', 'path' or 'cookie'",
         "bad-parameter.yaml#/paths/~1pets/get/parameters/0/in (line 10)",
     ),
+    "boolean-schema-3.0.yaml": (
+        "`true` as a schema needs OpenAPI 3.1",
+        "boolean-schema-3.0.yaml#/paths/~1pets/get/responses/200/content/application~1json"
+        "/schema/items (line 13)",
+    ),
     "dangling-ref.yaml": ("#/components/schemas/Nope", "dangling-ref.yaml#/paths/~1pets/get"),
     "missing-ref-file.yaml": ("missing file", "missing-ref-file.yaml#/paths/~1pets/get"),
     "remote-ref.yaml": ("remote $ref", "remote-ref.yaml#/paths/~1pets/get"),

@@ -2,8 +2,9 @@
 with the runtime layout: unedited old files are replaced, edited ones are set aside with a
 note and the user's diff, `check` stays red until the user has ported them, then turns green.
 
-The fixture is the `.mcpgen/` records and `custom.py` (as `custom.py.txt`) of the bookshop example as mcpgen 0.1.0
-generated it; the project's files are its base (a fresh generation equals its base).
+The fixture is the `.mcpgen/` records and `custom.py` (as `custom.py.txt`) of the bookshop
+example as mcpgen 0.1.0 generated it; the project's files are its base (a fresh generation
+equals its base).
 """
 
 from __future__ import annotations

@@ -341,13 +341,13 @@ def test_openapi_only_and_unknown_keywords_are_dropped() -> None:
         "xml": {"name": "pet"},
         "externalDocs": {"url": "https://example.com"},
         "discriminator": {"propertyName": "kind"},
-        "unevaluatedProperties": False,
+        "dependentRequired": {"kind": ["name"]},
         "properties": {"kind": {"type": "string", "x-order": 1}},
     }
     out = convert(node, report=report)
     assert out == {"type": "object", "properties": {"kind": {"type": "string"}}}
     assert [(w.code, w.pointer) for w in report.warnings] == [
-        ("schema-keyword", "/paths/~1x/get/schema/unevaluatedProperties")
+        ("schema-keyword", "/paths/~1x/get/schema/dependentRequired")
     ]
 
 

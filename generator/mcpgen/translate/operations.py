@@ -12,13 +12,27 @@ from .metaschema import SchemaChecker
 from .naming import NameAllocator, operation_words, py_identifier, snake
 from .outline import drop_titles, outline
 from .samples import sample
-from .schemas import SchemaConverter, SchemaSession, python_type
+from .schemas import SchemaConverter, SchemaSession, accepts_nothing, python_type
 
 __all__ = ["METHODS", "Operation", "ToolContext", "iter_operations", "make_tool"]
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 _RESERVED_PY_NAMES = frozenset({"upstream"})  # the handler's first parameter
+# A body schema with these is passed whole: as separate arguments it would lose their meaning.
+_NOT_FLATTENED = frozenset(
+    {
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "if",
+        "then",
+        "else",
+        "dependentSchemas",
+        "unevaluatedProperties",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +90,7 @@ class _ToolBuilder:
         self.report = report
         self.file = file
         self.inputs = converter.session("input")
-        self.properties: dict[str, JsonSchema] = {}
+        self.properties: dict[str, JsonSchema | bool] = {}
         self.required: list[str] = []
         self.params: list[Param] = []
         self.py_names = NameAllocator("parameter", report, file, limit=200)
@@ -120,6 +134,8 @@ class _ToolBuilder:
             arg = wire if names.count(wire) == 1 else f"{wire}__{location}"
             schema = self._param_schema(node, pointer)
             required = bool(node.get("required")) or location == "path"
+            if accepts_nothing(schema) and not self._never_sent(arg, required, pointer):
+                continue
             style, explode = _style(node, location)
             self._add(arg, wire, location, schema, required, style=style, explode=explode)
 
@@ -139,12 +155,26 @@ class _ToolBuilder:
             schema = {**schema, "deprecated": True}
         return schema
 
+    def _never_sent(self, arg: str, required: bool, pointer: str) -> bool:
+        """For an argument whose schema accepts no value: an optional one is left out (the
+        tool's `additionalProperties: false` refuses it), a required one is kept, so that
+        every call is refused as the spec says, with a warning."""
+        if required:
+            self.report.warn(
+                "schema-false",
+                f"required argument '{arg}' accepts no value (its schema is false): "
+                "every call of this tool is refused",
+                file=self.file,
+                pointer=pointer,
+            )
+        return required
+
     def _add(
         self,
         arg: str,
         wire: str,
         location: str,
-        schema: JsonSchema,
+        schema: JsonSchema | bool,
         required: bool,
         *,
         style: str = "form",
@@ -166,7 +196,11 @@ class _ToolBuilder:
                 required=required,
                 style=style,
                 explode=explode,
-                file=location == "body" and schema.get("contentEncoding") == "base64",
+                file=(
+                    location == "body"
+                    and isinstance(schema, dict)
+                    and schema.get("contentEncoding") == "base64"
+                ),
             )
         )
 
@@ -198,18 +232,25 @@ class _ToolBuilder:
         body = Body(media_type=media, encoding=encoding, flattened=False, required=required)
         return body, schema, str(node.get("description") or "").strip()
 
-    def body_names(self, schema: JsonSchema | None) -> set[str]:
-        """The property names a body would be flattened into (none if it cannot be)."""
+    def body_names(self, body: Body | None, schema: JsonSchema | None) -> set[str]:
+        """The arguments a body would be flattened into (none if it cannot be)."""
         target = self._object_target(schema) if schema is not None else None
-        return set((target or {}).get("properties") or {})
+        if body is None or target is None:
+            return set()
+        needed = _needed(body, target)
+        properties = target.get("properties") or {}
+        return {n for n, p in properties.items() if n in needed or not accepts_nothing(p)}
 
     def add_body(self, body: Body, schema: JsonSchema, description: str) -> Body:
         target = self._object_target(schema)
         param_names = {str(node["name"]) for node, _ in self.parameters()}
         if target is not None and target.get("properties"):
-            needed = set(target.get("required") or []) if body.required else set()
+            needed = _needed(body, target)
+            pointer = join_pointer(self.op.pointer, "requestBody")
             for name, prop in target["properties"].items():
                 arg = f"{name}__body" if name in param_names else name
+                if accepts_nothing(prop) and not self._never_sent(arg, name in needed, pointer):
+                    continue
                 self._add(arg, name, "body", prop, name in needed)
             return body.model_copy(update={"flattened": True})
         arg = "body" if "body" not in param_names else "request_body"
@@ -231,7 +272,7 @@ class _ToolBuilder:
         is_object = schema.get("type") == "object" or (
             "properties" in schema and "type" not in schema
         )
-        combinators = {"allOf", "anyOf", "oneOf", "not", "if"} & set(schema)
+        combinators = _NOT_FLATTENED & set(schema)
         if not is_object or combinators:
             return None
         return schema
@@ -247,6 +288,11 @@ class _ToolBuilder:
         if defs:
             schema["$defs"] = {name: drop_titles(sub) for name, sub in defs.items()}
         return schema
+
+
+def _needed(body: Body, target: JsonSchema) -> set[str]:
+    """The body properties that must be sent."""
+    return set(target.get("required") or []) if body.required else set()
 
 
 def _style(node: dict[str, Any], location: str) -> tuple[str, bool]:
@@ -363,7 +409,7 @@ def make_tool(op: Operation, name: str, ctx: ToolContext) -> Tool:
     )
     builder = _ToolBuilder(op, converter, report, file)
     body, body_schema, body_description = builder.body()
-    builder.add_parameters(builder.body_names(body_schema))
+    builder.add_parameters(builder.body_names(body, body_schema))
     if body is not None and body_schema is not None:
         body = builder.add_body(body, body_schema, body_description)
     inputs = builder.input_schema()

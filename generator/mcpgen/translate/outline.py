@@ -7,6 +7,12 @@ for 452 tools before outlining) and make replies that drift slightly from the sp
 validation. An outline keeps types, properties, items, combinators and `$defs` references,
 down to `DEPTH` levels of nested objects, fewer when the outline would exceed `BUDGET` bytes
 (never fewer than one); deeper objects are given as `{"type": "object"}`.
+
+An outline accepts every reply its schema accepts: boolean subschemas are kept as they are
+(`items: false` still means an empty array, a property `false` one that must be absent), and
+`additionalProperties` is kept unless `patternProperties` (left out) stands beside it;
+`unevaluatedProperties` / `unevaluatedItems` are left out, since what they apply to depends
+on keywords an outline does not keep.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ class _Outliner:
                 k: self.walk(v, budget - 1) for k, v in node["properties"].items()
             }
         for key in ("items", "additionalProperties"):
+            if key == "additionalProperties" and "patternProperties" in node:
+                continue  # it applies to fewer properties than an outline (without those) sees
             if isinstance(node.get(key), dict):
                 result[key] = self.walk(node[key], budget - (key == "additionalProperties"))
             elif key in node:
@@ -112,7 +120,18 @@ def outline_to(
 
 
 _SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
-_SUBSCHEMA_VALUES = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
+_SUBSCHEMA_VALUES = (
+    "items",
+    "additionalProperties",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "propertyNames",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+)
 
 
 def drop_titles(schema: Any) -> Any:

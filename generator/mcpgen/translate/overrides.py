@@ -81,7 +81,7 @@ def _arguments(
                 fixed[py_name] = change.value
             continue
         if change.description is not None:
-            properties[arg] = {**properties[arg], "description": change.description}
+            properties[arg] = _described(properties[arg], change.description)
         if change.name is not None:
             if change.name in properties:
                 raise _fail(source, here + "/name", f"'{change.name}' is already an argument")
@@ -99,6 +99,15 @@ def _arguments(
     if body is not None and body.arg in renamed:
         update["body"] = body.model_copy(update={"arg": renamed[body.arg]})
     return update
+
+
+def _described(schema: JsonSchema | bool, description: str) -> JsonSchema:
+    """The argument's schema with a new description (a boolean one becomes an object)."""
+    if schema is True:
+        return {"description": description}
+    if schema is False:
+        return {"description": description, "not": {}}
+    return {**schema, "description": description}
 
 
 def _body_py_name(tool: Tool, arg: str) -> str:
@@ -121,7 +130,8 @@ def _trim_output(tool: Tool, fields: list[str]) -> JsonSchema:
 
 
 def trim_schema(schema: JsonSchema, paths: list[list[str]], defs: dict[str, Any]) -> JsonSchema:
-    """Keep only the listed property paths; arrays are stepped through; refs are inlined."""
+    """Keep only the listed property paths; arrays are stepped through; refs are inlined.
+    A boolean subschema is kept as it is."""
     if isinstance(schema.get("$ref"), str):
         target = defs.get(schema["$ref"].rsplit("/", 1)[-1], {})
         schema = {**copy.deepcopy(target), **{k: v for k, v in schema.items() if k != "$ref"}}
@@ -139,7 +149,9 @@ def trim_schema(schema: JsonSchema, paths: list[list[str]], defs: dict[str, Any]
         if not below:
             continue
         kept[name] = (
-            sub if any(not p for p in below) else trim_schema(sub, [p for p in below if p], defs)
+            sub
+            if isinstance(sub, bool) or any(not p for p in below)
+            else trim_schema(sub, [p for p in below if p], defs)
         )
     result = {**schema, "properties": kept}
     if "required" in schema:

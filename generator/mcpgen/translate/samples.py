@@ -7,6 +7,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from .schemas_pytype import accepts_nothing
+
 __all__ = ["sample"]
 
 _MAX_DEPTH = 6
@@ -42,7 +44,7 @@ def sample(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Any | None:
 def _sample(schema: Any, defs: Mapping[str, Any], depth: int) -> Any:
     if schema is True or schema == {}:
         return "sample"
-    if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
+    if not isinstance(schema, Mapping) or accepts_nothing(schema) or depth > _MAX_DEPTH:
         return _MISSING
     for key in ("const", "default"):
         if key in schema:
@@ -56,7 +58,11 @@ def _sample(schema: Any, defs: Mapping[str, Any], depth: int) -> Any:
         return _sample(target, defs, depth + 1) if target is not None else _MISSING
     for key in ("oneOf", "anyOf"):
         if schema.get(key):
-            return _sample(schema[key][0], defs, depth + 1)
+            for branch in schema[key]:
+                value = _sample(branch, defs, depth + 1)
+                if value is not _MISSING:
+                    return value
+            return _MISSING
     if schema.get("allOf"):
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:
@@ -92,8 +98,9 @@ def _typed(schema: Mapping[str, Any], defs: Mapping[str, Any], depth: int) -> An
     if kind == "object" or "properties" in schema:
         result: dict[str, Any] = {}
         properties = schema.get("properties") or {}
+        others = schema.get("additionalProperties", True)
         for name in schema.get("required") or []:
-            value = _sample(properties.get(name, {}), defs, depth + 1)
+            value = _sample(properties.get(name, others), defs, depth + 1)
             if value is _MISSING:
                 return _MISSING
             result[name] = value

@@ -28,7 +28,7 @@ from jsonschema import Draft202012Validator
 from ..errors import Report
 from .schemas_budget import BUDGET, Outlines
 from .schemas_convert import TemplateBuilder, Warnings
-from .schemas_pytype import python_type
+from .schemas_pytype import accepts_nothing, python_type
 from .schemas_refs import RefIndex
 from .schemas_session import INLINE_DEPTH, SchemaSession
 from .schemas_tree import Direction
@@ -39,6 +39,7 @@ __all__ = [
     "Direction",
     "SchemaConverter",
     "SchemaSession",
+    "accepts_nothing",
     "check_schema",
     "python_type",
 ]

@@ -18,6 +18,7 @@ from .schemas_refs import RefIndex
 from .schemas_tree import (
     ANNOTATIONS,
     COMPOSITION,
+    IN_PLACE,
     SCHEMA_LIST,
     SCHEMA_ONE,
     SILENT_KEYWORDS,
@@ -139,6 +140,8 @@ class TemplateBuilder:
                 self._keyword(node, key, at, depth, kw)
         kw = self._finish(node, kw, hidden)
         result = self._combine(node, pointer, kw, members) if members else kw
+        if isinstance(result, dict):
+            result = _settle_unevaluated(result)
         if node.get("nullable") is True:
             result = _nullable(result)
         return ordered(result) if isinstance(result, dict) else result
@@ -164,6 +167,8 @@ class TemplateBuilder:
                 kw[self._list_key(key, node)] = schemas
         elif key == "patternProperties":
             self._pattern_properties(value, at, depth, kw)
+        elif key == "dependentSchemas":
+            self._dependent_schemas(value, at, depth, kw)
         else:
             self._warnings.unknown(key, at)
 
@@ -209,6 +214,17 @@ class TemplateBuilder:
                 self._warn("schema-pattern", f"dropped pattern property '{pattern}'", where)
         if kept:
             kw["patternProperties"] = kept
+
+    def _dependent_schemas(self, value: Any, at: str, depth: int, kw: dict[str, Any]) -> None:
+        if not isinstance(value, Mapping):
+            self._warn("schema-keyword", "dropped 'dependentSchemas': expected an object", at)
+            return
+        built = {
+            str(name): self._build(schema, join_pointer(at, name), depth + 1)
+            for name, schema in value.items()
+        }
+        if built:
+            kw["dependentSchemas"] = built
 
     def _is_hidden(self, schema: Any, pointer: str) -> bool:
         """readOnly (input) or writeOnly (output) on the schema or along its `$ref` chain."""
@@ -268,7 +284,7 @@ class TemplateBuilder:
                 del kw["required"]
         if self._is_binary(node, kw):
             kw = self._binary(kw)
-        if "array" in _types(kw) and "items" not in kw:
+        if "array" in _types(kw) and "items" not in kw and "unevaluatedItems" not in kw:
             kw["items"] = {}
         return kw
 
@@ -351,6 +367,23 @@ class TemplateBuilder:
         else:
             del out["required"]
         return out
+
+
+def _settle_unevaluated(schema: dict[str, Any]) -> dict[str, Any]:
+    """`unevaluatedProperties` / `unevaluatedItems` with nothing applied in place beside them
+    (no `allOf`, `anyOf`, `if`, ... left after merging) mean `additionalProperties` / `items`
+    (the forms every client knows); next to those they have nothing left to apply to.
+    `unevaluatedItems` stays beside `contains`, which evaluates only the items it matches."""
+    if IN_PLACE & schema.keys() or not {"unevaluatedProperties", "unevaluatedItems"} & set(schema):
+        return schema
+    out = dict(schema)
+    if "unevaluatedProperties" in out:
+        value = out.pop("unevaluatedProperties")
+        out.setdefault("additionalProperties", value)
+    if "unevaluatedItems" in out and "contains" not in out:
+        value = out.pop("unevaluatedItems")
+        out.setdefault("items", value)
+    return ordered(out)
 
 
 def _nullable(schema: Template) -> Template:

@@ -31,7 +31,16 @@ EXAMPLES_BYTES = 512  # examples beyond this much JSON per schema are left out
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
 
 _NON_NEGATIVE = frozenset(
-    {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}
+    {
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "minContains",
+        "maxContains",
+        "minProperties",
+        "maxProperties",
+    }
 )
 _NUMBERS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
 _STRINGS = frozenset({"format", "contentEncoding", "contentMediaType"})

@@ -8,20 +8,45 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["python_type"]
+__all__ = ["accepts_nothing", "python_type"]
 
 _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 _DICT = "dict[str, Any]"
 _OBJECT_KEYWORDS = frozenset(
-    {"properties", "additionalProperties", "patternProperties", "required", "propertyNames"}
+    {
+        "properties",
+        "additionalProperties",
+        "patternProperties",
+        "unevaluatedProperties",
+        "dependentSchemas",
+        "required",
+        "propertyNames",
+    }
 )
 _NULL = {"type": "null"}
 
 
-def python_type(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> str:
+def python_type(schema: Mapping[str, Any] | bool, defs: Mapping[str, Any]) -> str:
     """`str`, `int`, `float`, `bool`, `list[...]`, `dict[str, Any]`, `Literal[...]` or `Any`,
-    with `| None` when null is allowed too."""
+    with `| None` when null is allowed too.
+
+    A boolean schema is `Any` (`true` accepts anything; no value passes `false`, and its
+    argument is refused by the input schema before the handler runs); branches of a union
+    that accept nothing add nothing to its type."""
     return _type(schema, defs, frozenset())
+
+
+def accepts_nothing(schema: Any) -> bool:
+    """`false`, a schema whose `not` accepts anything (`{"not": {}}`), or one with an `allOf`
+    member that accepts nothing."""
+    if schema is False:
+        return True
+    if not isinstance(schema, Mapping):
+        return False
+    if schema.get("not") is True or schema.get("not") == {}:
+        return True
+    members = schema.get("allOf")
+    return isinstance(members, list) and any(accepts_nothing(m) for m in members)
 
 
 def _optional(base: str) -> str:
@@ -40,7 +65,8 @@ def _type(schema: Any, defs: Mapping[str, Any], seen: frozenset[str]) -> str:
     for key in ("anyOf", "oneOf"):
         branches = schema.get(key)
         if isinstance(branches, list) and branches:
-            return _union(branches, defs, seen)
+            possible = [b for b in branches if not accepts_nothing(b)]
+            return _union(possible or branches, defs, seen)
     if "const" in schema:
         return _literal([schema["const"]]) or "Any"
     if isinstance(schema.get("enum"), list):

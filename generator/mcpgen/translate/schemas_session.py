@@ -21,6 +21,7 @@ from .schemas_tree import SCHEMA_LIST, SCHEMA_MAP, SCHEMA_ONE, Ref, copy_json, m
 __all__ = ["INLINE_DEPTH", "SchemaSession"]
 
 INLINE_DEPTH = 48  # schema nesting levels; a reference first met deeper goes to $defs
+_UNEVALUATED = frozenset({"unevaluatedProperties", "unevaluatedItems"})
 
 
 def _children(schema: Mapping[str, Any]) -> Iterator[Any]:
@@ -50,6 +51,8 @@ def _attach(body: Any, siblings: dict[str, Any]) -> Any:
         return body
     if body is True:
         return ordered(siblings)
+    if body is False and "not" not in siblings:
+        return ordered({**siblings, "not": {}})
     if isinstance(body, dict):
         merged = merge([siblings, body])
         if merged is not None:
@@ -101,7 +104,12 @@ class _Plan:
 
 
 class _Placer:
-    """The placing pass of one `convert`: a fresh copy of the template, references placed."""
+    """The placing pass of one `convert`: a fresh copy of the template, references placed.
+
+    When the budget cut references to stubs, `unevaluatedProperties` / `unevaluatedItems` are
+    left out of this conversion: a stub evaluates none of the properties or items that its
+    schema did, so beside one of them they would refuse what the full schema accepts.
+    """
 
     def __init__(self, session: SchemaSession, shared: set[str], kept: set[str] | None) -> None:
         self._session = session
@@ -119,6 +127,8 @@ class _Placer:
     def _expand_dict(self, schema: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in schema.items():
+            if key in _UNEVALUATED and self._kept is not None:
+                continue
             if key in SCHEMA_ONE:
                 out[key] = self.expand(value)
             elif key in SCHEMA_LIST:

@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeGuard
 __all__ = [
     "ANNOTATIONS",
     "COMPOSITION",
+    "IN_PLACE",
     "SCHEMA_LIST",
     "SCHEMA_MAP",
     "SCHEMA_ONE",
@@ -63,15 +64,20 @@ KEYWORD_ORDER = (
     "pattern",
     "items",
     "prefixItems",
+    "unevaluatedItems",
     "minItems",
     "maxItems",
     "uniqueItems",
     "contains",
+    "minContains",
+    "maxContains",
     "properties",
     "required",
     "additionalProperties",
     "patternProperties",
+    "unevaluatedProperties",
     "propertyNames",
+    "dependentSchemas",
     "minProperties",
     "maxProperties",
     "allOf",
@@ -88,10 +94,24 @@ ANNOTATIONS = frozenset(
     {"title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"}
 )
 SCHEMA_ONE = frozenset(
-    {"items", "additionalProperties", "propertyNames", "contains", "not", "if", "then", "else"}
+    {
+        "items",
+        "additionalProperties",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "propertyNames",
+        "contains",
+        "not",
+        "if",
+        "then",
+        "else",
+    }
 )
 SCHEMA_LIST = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
-SCHEMA_MAP = frozenset({"properties", "patternProperties"})
+SCHEMA_MAP = frozenset({"properties", "patternProperties", "dependentSchemas"})
+# Keywords that apply subschemas to the instance itself: the properties and items these
+# evaluate count as evaluated for `unevaluatedProperties` / `unevaluatedItems` beside them.
+IN_PLACE = frozenset({"allOf", "anyOf", "oneOf", "if", "then", "else", "dependentSchemas"})
 COMPOSITION = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "then", "else"})
 # OpenAPI-only or meta keywords dropped without a warning.
 SILENT_KEYWORDS = frozenset(
