@@ -15,7 +15,7 @@ PROJECT = ProjectInfo(
     description="A small bookshop: books, authors, categories and reviews.",
     script="bookshop-mcp",
     default_base_url="http://127.0.0.1:8000/v1",
-    user_agent="bookshop-mcp/1.4.0 (mcpgen 0.1.0)",
+    user_agent="bookshop-mcp/1.4.0 (mcpgen 0.2.0)",
     exposure="tools",
     schemes={
         "apiKey": Scheme(

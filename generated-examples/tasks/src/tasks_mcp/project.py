@@ -15,7 +15,7 @@ PROJECT = ProjectInfo(
     description="Projects, tasks and their history.",
     script="tasks-mcp",
     default_base_url="http://127.0.0.1:9000",
-    user_agent="tasks-mcp/2.0.0 (mcpgen 0.1.0)",
+    user_agent="tasks-mcp/2.0.0 (mcpgen 0.2.0)",
     exposure="tools",
     schemes={
         "bearer": Scheme(
