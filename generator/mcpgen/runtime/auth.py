@@ -176,7 +176,8 @@ class IssuerMetadata:
                 body = response.json()
             except ValueError:
                 continue
-            if isinstance(body, dict) and str(body.get("issuer", "")).rstrip("/") == self.issuer:
+            named = str(body.get("issuer", "")) if isinstance(body, dict) else ""
+            if isinstance(body, dict) and named.rstrip("/") == self.issuer.rstrip("/"):
                 return body
             logger.warning("authorization server metadata %s names another issuer", url)
         raise TokenRefusedError("the authorization server's metadata could not be read")
@@ -264,7 +265,8 @@ class JwtVerifier:
     scoped = True
 
     def __init__(self, config: AuthConfig, audience: str, keys: JwksCache) -> None:
-        self.issuer = config.issuer
+        bare = config.issuer.rstrip("/")
+        self.issuer = (bare, bare + "/")  # as configured, with or without a final slash
         self.algorithms = config.algorithms
         self.leeway = config.leeway
         self.audience = [audience, audience + "/"]
@@ -361,7 +363,7 @@ class Introspection:
         audiences = [audiences] if isinstance(audiences, str) else audiences or []
         if not self.audience & set(audiences):
             raise TokenRefusedError("token issued for another resource")
-        if body.get("iss") is not None and str(body["iss"]).rstrip("/") != self.issuer:
+        if body.get("iss") is not None and str(body["iss"]).rstrip("/") != self.issuer.rstrip("/"):
             raise TokenRefusedError("token from another issuer")
         if body.get("token_type") not in (None, "access_token", "Bearer", "bearer"):
             raise TokenRefusedError("not an access token")

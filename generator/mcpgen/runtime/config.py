@@ -101,7 +101,7 @@ def _url(env: Mapping[str, str], name: str) -> str:
     raw = (env.get(name) or "").strip()
     if raw and (urlsplit(raw).scheme not in ("http", "https") or not urlsplit(raw).hostname):
         raise SystemExit(f"{name} must be an http(s) URL, not {raw!r}")
-    return raw.rstrip("/") if name == "MCP_AUTH_ISSUER" else raw
+    return raw
 
 
 def _whole(env: Mapping[str, str], name: str, default: int) -> int:
