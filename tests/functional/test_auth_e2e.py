@@ -17,16 +17,33 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import anyio
+import httpx
+import httpx2
 import jwt
 import pytest
+from mcp import Client
+from mcp.client.auth import OAuthClientProvider, TokenStorage
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import (
+    AuthorizationCodeResult,
+    OAuthClientInformationFull,
+    OAuthClientMetadata,
+    OAuthToken,
+)
+from pydantic import AnyUrl
 from starlette.types import Receive, Scope, Send
 
 from specs.tasks import upstream as tasks
-from tests.support import net, node, procs, project
+from tests.support import mcpclient, net, node, procs, project
+from tests.support.balancer import round_robin
 from tests.support.oidc import AuthServer, authorization_server
+from tests.support.redis import redis_server, replicas
 from tests.support.secrets import SecretScan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,11 +99,9 @@ class Upstream:
 
     def _valid(self, token: str) -> bool:
         assert self.idp is not None
-        keys = jwt.PyJWKSet.from_dict(self.idp.config["jwks"])
+        public = jwt.PyJWK(self.idp.config["jwks"]["keys"][0]).key.public_key()
         try:
-            jwt.decode(
-                token, keys.keys[0], algorithms=["RS256"], audience=API, issuer=self.idp.issuer
-            )
+            jwt.decode(token, public, algorithms=["RS256"], audience=API, issuer=self.idp.issuer)
         except jwt.PyJWTError:
             return False
         return True
@@ -163,3 +178,258 @@ def test_the_inspector_calls_a_tool_with_a_token_from_the_authorization_server(
             scan = SecretScan()
             scan.add(access, M2M_SECRET, tasks.DEFAULT_TOKEN)
             scan.check([server.stderr(), server.stdout(), done.stdout], "the oauth-mode run")
+
+
+# --- oauth-proxy on two replicas --------------------------------------------------------
+
+
+class _Form(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "input" and found.get("type") == "hidden" and found.get("name"):
+            self.fields[str(found["name"])] = str(found.get("value") or "")
+
+
+class Browser:
+    """The user: one cookie jar; follows redirects, approves the consent screen when asked."""
+
+    def __init__(self, redirect_uri: str) -> None:
+        self.redirect_uri = redirect_uri
+        self.http = httpx.Client(timeout=15, trust_env=False)
+        self.landed = ""
+        self.pages: list[str] = []
+        self.approved = 0
+
+    def visit(self, url: str, *, approve: bool = True) -> httpx.Response | str:
+        """Follow `url` to the client's redirect URI (returned), or stop at a consent screen
+        when `approve` is False (the page's response is returned)."""
+        for _ in range(25):
+            if url.startswith(self.redirect_uri):
+                return url
+            response = self.http.get(url)
+            if response.status_code == 200 and "/oauth/consent" in response.text:
+                self.pages.append(response.text)
+                if not approve:
+                    return response
+                form = _Form()
+                form.feed(response.text)
+                self.approved += 1
+                response = self.http.post(
+                    str(response.url.join("/oauth/consent")),
+                    data={**form.fields, "decision": "approve"},
+                )
+            assert response.status_code in (302, 303), (response.status_code, response.text[:300])
+            url = str(response.url.join(response.headers["location"]))
+        raise AssertionError("too many redirects")
+
+    async def redirect(self, url: str) -> None:
+        landed = await anyio.to_thread.run_sync(self.visit, url)
+        assert isinstance(landed, str)
+        self.landed = landed
+
+    async def callback(self) -> AuthorizationCodeResult:
+        query = httpx.URL(self.landed).params
+        return AuthorizationCodeResult(
+            code=query["code"], state=query.get("state"), iss=query.get("iss")
+        )
+
+
+class _Storage(TokenStorage):
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info
+
+
+async def _signed_in_call(url: str, auth: httpx2.Auth) -> tuple[list[str], str]:
+    async with httpx2.AsyncClient(auth=auth, timeout=30, trust_env=False) as http:
+        transport = streamable_http_client(url, http_client=http)
+        async with Client(transport, mode="legacy") as client:
+            names = [t.name for t in (await client.list_tools()).tools]
+            result = await client.call_tool("list_tasks", {"project_id": "p1"})
+            assert not result.is_error, mcpclient.text_of(result)
+            return names, mcpclient.text_of(result)
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_oauth_proxy_end_to_end_on_two_replicas_sharing_valkey(site: Path) -> None:
+    lb_port = net.free_port()
+    origin = f"http://127.0.0.1:{lb_port}"
+    public = origin + "/mcp"
+    idp_client = {
+        "client_id": "mcp-server",
+        "client_secret": IDP_SECRET,
+        "grant_types": ["authorization_code", "refresh_token"],
+        "redirect_uris": [origin + "/oauth/callback"],
+    }
+    upstream = Upstream()
+    scan = SecretScan()
+    scan.add(STATE_KEY, IDP_SECRET, tasks.DEFAULT_TOKEN)
+    with (
+        redis_server() as state_url,
+        authorization_server(
+            resources={API: {"scope": "tasks:read tasks:write"}},
+            clients=[idp_client],
+            default_resource=API,
+            refresh_always=True,
+        ) as idp,
+        net.serve_in_thread(upstream.app()) as api,
+    ):
+        upstream.idp = idp
+        env = {
+            "PYTHONPATH": str(site),
+            "MCP_AUTH_MODE": "oauth-proxy",
+            "MCP_PUBLIC_URL": public,
+            "MCP_STATE_URL": state_url,
+            "MCP_STATE_KEY": STATE_KEY,
+            "UPSTREAM_BASE_URL": api,
+            "UPSTREAM_OAUTH_CLIENT_ID": "mcp-server",
+            "UPSTREAM_OAUTH_CLIENT_SECRET": IDP_SECRET,
+            "UPSTREAM_OAUTH_AUTHORIZE_URL": idp.authorization_endpoint,
+            "UPSTREAM_OAUTH_TOKEN_URL": idp.token_endpoint,
+            "UPSTREAM_OAUTH_SCOPES": "openid tasks:read tasks:write",
+        }
+        with (
+            replicas(_server_argv(site), env, count=2) as (first, second),
+            round_robin([first.url, second.url], port=lb_port),
+        ):
+            outputs = _proxy_flow(public, origin, first.url, second.url, upstream, idp, scan)
+            scan.check(
+                [first.proc.stderr(), first.proc.stdout(), second.proc.stderr(),
+                 second.proc.stdout(), *outputs],
+                "the replicas' logs and the tool results",
+            )  # fmt: skip
+
+
+def _proxy_flow(
+    public: str,
+    origin: str,
+    first: str,
+    second: str,
+    upstream: Upstream,
+    idp: AuthServer,
+    scan: SecretScan,
+) -> list[str]:
+    browser = Browser(REDIRECT)
+    storage = _Storage()
+    provider = OAuthClientProvider(
+        server_url=public,
+        client_metadata=OAuthClientMetadata(
+            redirect_uris=[AnyUrl(REDIRECT)],
+            client_name="Desktop client",
+            grant_types=["authorization_code", "refresh_token"],
+            token_endpoint_auth_method="client_secret_post",
+        ),
+        storage=storage,
+        redirect_handler=browser.redirect,
+        callback_handler=browser.callback,
+    )
+    # the whole sign-in, through the forwarder (so it alternates between the replicas)
+    names, text = anyio.run(_signed_in_call, public, provider)
+    assert browser.approved == 1 and "Desktop client" in browser.pages[0]
+    assert names == ["create_project", "list_tasks", "create_task", "delete_task", "update_task"]
+    outputs = [text]
+    tokens, client = storage.tokens, storage.client
+    assert tokens is not None and tokens.refresh_token and client is not None
+    assert client.client_secret is not None
+    scan.add(tokens.access_token, tokens.refresh_token, client.client_secret)
+    # the API saw the user's own upstream token, never the MCP token
+    assert upstream.seen and tokens.access_token not in upstream.seen
+    for seen in upstream.seen:
+        claims = jwt.decode(seen, options={"verify_signature": False})
+        assert (claims["iss"], claims["sub"], claims["aud"]) == (idp.issuer, "alice", API)
+    scan.add(*upstream.seen)
+    # a token issued through one replica works on each
+    for replica in (first, second):
+        listed = mcpclient.list_tools_sync(replica + "/mcp", headers=_bearer(tokens.access_token))
+        assert [t.name for t in listed] == names
+    # the upstream refuses the user's token once: the server renews it at the provider
+    stale = upstream.seen[-1]
+    upstream.refuse_once.add(stale)
+    before = len(upstream.seen)
+    result = mcpclient.call_tool_sync(
+        second + "/mcp", "list_tasks", {"project_id": "p1"}, headers=_bearer(tokens.access_token)
+    )
+    assert not result.is_error, mcpclient.text_of(result)
+    outputs.append(mcpclient.text_of(result))
+    renewed = upstream.seen[before:]
+    assert renewed[0] == stale and renewed[-1] != stale and len(renewed) == 2
+    scan.add(*renewed)
+    # the MCP refresh token rotates; the old one is then refused
+    http = httpx.Client(timeout=15, trust_env=False)
+    form = {"client_id": client.client_id, "client_secret": client.client_secret}
+    refreshed = http.post(
+        origin + "/token",
+        data={**form, "grant_type": "refresh_token", "refresh_token": tokens.refresh_token},
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    new = refreshed.json()
+    scan.add(new["access_token"], new["refresh_token"])
+    assert new["refresh_token"] != tokens.refresh_token
+    listed = mcpclient.list_tools_sync(first + "/mcp", headers=_bearer(new["access_token"]))
+    assert len(listed) == len(names)
+    # revocation ends access at once, on every replica
+    revoked = http.post(origin + "/revoke", data={**form, "token": new["access_token"]})
+    assert revoked.status_code == 200
+    for replica in (first, second):
+        refused = http.post(
+            replica + "/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
+            headers={
+                **_bearer(new["access_token"]),
+                "Accept": "application/json, text/event-stream",
+            },
+        )
+        assert refused.status_code == 401 and "revoked" in refused.headers["www-authenticate"]
+    # a second client, never approved, stops at the consent screen although the user's
+    # session at the identity provider (and the first client's consent) is still there
+    registered = http.post(
+        origin + "/register",
+        json={
+            "redirect_uris": [REDIRECT],
+            "client_name": "<script>alert(1)</script> Evil",
+            "token_endpoint_auth_method": "none",
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    query = {
+        "response_type": "code",
+        "client_id": registered.json()["client_id"],
+        "redirect_uri": REDIRECT,
+        "code_challenge": "x" * 43,
+        "code_challenge_method": "S256",
+        "state": "s1",
+        "resource": public,
+    }
+    stopped = browser.visit(f"{origin}/authorize?{urlencode(query)}", approve=False)
+    assert isinstance(stopped, httpx.Response) and stopped.status_code == 200
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Evil" in stopped.text
+    assert "<script>" not in stopped.text
+    assert any(c.name == "_session" for c in browser.http.cookies.jar)  # the IdP session
+    # the first client's consent is remembered: straight on to the identity provider
+    again = {**query, "client_id": client.client_id}
+    consent = browser.http.get(f"{origin}/authorize?{urlencode(again)}")
+    consent = browser.http.get(str(consent.url.join(consent.headers["location"])))
+    assert consent.status_code == 302
+    assert consent.headers["location"].startswith(idp.authorization_endpoint)
+    assert parse_qs(urlsplit(consent.headers["location"]).query)["client_id"] == ["mcp-server"]
+    http.close()
+    return outputs
