@@ -373,7 +373,23 @@ def _proxy_flow(
     renewed = upstream.seen[before:]
     assert renewed[0] == stale and renewed[-1] != stale and len(renewed) == 2
     scan.add(*renewed)
-    # the MCP refresh token rotates; the old one is then refused
+    _refresh_revoke_and_consent(origin, public, (first, second), browser, storage, idp, scan)
+    return outputs
+
+
+def _refresh_revoke_and_consent(
+    origin: str,
+    public: str,
+    replicas: tuple[str, str],
+    browser: Browser,
+    storage: _Storage,
+    idp: AuthServer,
+    scan: SecretScan,
+) -> None:
+    tokens, client = storage.tokens, storage.client
+    assert tokens is not None and tokens.refresh_token and client is not None
+    assert client.client_secret is not None
+    # the MCP refresh token rotates
     http = httpx.Client(timeout=15, trust_env=False)
     form = {"client_id": client.client_id, "client_secret": client.client_secret}
     refreshed = http.post(
@@ -384,12 +400,12 @@ def _proxy_flow(
     new = refreshed.json()
     scan.add(new["access_token"], new["refresh_token"])
     assert new["refresh_token"] != tokens.refresh_token
-    listed = mcpclient.list_tools_sync(first + "/mcp", headers=_bearer(new["access_token"]))
-    assert len(listed) == len(names)
+    listed = mcpclient.list_tools_sync(replicas[0] + "/mcp", headers=_bearer(new["access_token"]))
+    assert len(listed) == 5
     # revocation ends access at once, on every replica
     revoked = http.post(origin + "/revoke", data={**form, "token": new["access_token"]})
     assert revoked.status_code == 200
-    for replica in (first, second):
+    for replica in replicas:
         refused = http.post(
             replica + "/mcp",
             json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
@@ -432,4 +448,3 @@ def _proxy_flow(
     assert consent.headers["location"].startswith(idp.authorization_endpoint)
     assert parse_qs(urlsplit(consent.headers["location"]).query)["client_id"] == ["mcp-server"]
     http.close()
-    return outputs
