@@ -203,11 +203,13 @@ class Browser:
         self.landed = ""
         self.pages: list[str] = []
         self.approved = 0
+        self.codes: set[str] = set()  # authorization codes seen in redirects (both legs)
 
     def visit(self, url: str, *, approve: bool = True) -> httpx.Response | str:
         """Follow `url` to the client's redirect URI (returned), or stop at a consent screen
         when `approve` is False (the page's response is returned)."""
         for _ in range(25):
+            self.codes.update(parse_qs(urlsplit(url).query).get("code", []))
             if url.startswith(self.redirect_uri):
                 return url
             response = self.http.get(url)
@@ -374,6 +376,8 @@ def _proxy_flow(
     assert renewed[0] == stale and renewed[-1] != stale and len(renewed) == 2
     scan.add(*renewed)
     _refresh_revoke_and_consent(origin, public, (first, second), browser, storage, idp, scan)
+    assert len(browser.codes) == 2  # the provider's code to this server, and this server's
+    scan.add(*browser.codes)
     return outputs
 
 
