@@ -325,6 +325,17 @@ class Project(_Frozen):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def test_credentials(self) -> dict[str, str]:
+        """Stand-in credentials for the project's own tests: every variable of each scheme,
+        but only the ready token of OAuth schemes (nothing to exchange at a token URL)."""
+        found = {}
+        for scheme in self.security:
+            for variable in scheme.variables[:1] if scheme.kind == "oauth2" else scheme.variables:
+                found[variable] = "test-" + variable.lower().replace("_", "-")
+        return dict(sorted(found.items()))
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def oauth_schemes(self) -> tuple[SecurityScheme, ...]:
         """The OAuth 2 / OpenID Connect schemes of the upstream API."""
         return tuple(s for s in self.security if s.kind == "oauth2")
