@@ -631,7 +631,7 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
         await self._save_grant(found["gid"], grant)  # extend its life with the new token's
         return await self._issue(found["gid"], client.client_id, found["subject"], sorted(scopes))
 
-    async def _decode(self, token: str) -> dict[str, Any] | None:
+    async def _decode(self, token: str) -> dict[str, Any]:
         for key in self.cipher.verification_keys:
             try:
                 claims: dict[str, Any] = jwt.decode(
@@ -657,7 +657,6 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
         """The gate's check of an access token this server issued: signature, expiry,
         audience, and a grant that still exists (revocation ends it at once)."""
         claims = await self._decode(token)
-        assert claims is not None
         if await self.store.get("grant:" + str(claims["gid"])) is None:
             raise TokenRefusedError("token revoked")
         return AccessToken(

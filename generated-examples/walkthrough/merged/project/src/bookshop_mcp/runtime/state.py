@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import importlib
 import os
 import sqlite3
 import threading
@@ -167,8 +168,8 @@ class RedisStore:
     """A Redis (or Valkey) server through `redis.asyncio`; keys live under one prefix."""
 
     def __init__(self, url: str, prefix: str = "mcp:") -> None:
-        try:
-            from redis import asyncio as aioredis
+        try:  # an optional dependency (the [redis] extra), so imported by name
+            aioredis = importlib.import_module("redis.asyncio")
         except ImportError:
             raise SystemExit(
                 "MCP_STATE_URL names a Redis server, but the `redis` package is not installed: "
