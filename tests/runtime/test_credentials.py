@@ -38,7 +38,7 @@ def idp() -> Iterator[AuthServer]:
         resources={API: {"scope": "items:read items:write"}},
         clients=[client],
         default_resource=API,
-        client_credentials_ttl=4,
+        client_credentials_ttl=8,
     ) as server:
         yield server
 
@@ -76,7 +76,7 @@ async def test_one_token_for_many_concurrent_calls_renewed_before_expiry(
         assert len(tokens) == 1
         claims = jwt.decode(tokens.pop(), options={"verify_signature": False})
         assert (claims["aud"], claims["client_id"], claims["scope"]) == (API, "m2m", "items:read")
-        await anyio.sleep(2.2)  # past half of its 4 s life: renewed before it expires
+        await anyio.sleep(4.2)  # past half of its 8 s life: renewed before it expires
         await api.request("GET", "/x", security=(("oauth",),))
         assert source.fetches == 2 and bearer(rec, 8) != bearer(rec, 0)
 
