@@ -59,15 +59,20 @@ PyType = Annotated[str, AfterValidator(_type_expression)]  # lands in code as an
 
 # The runtime's modules (generator/mcpgen/runtime/, copied verbatim into each project's
 # `runtime/` package) and which projects need the optional ones.
+# The auth modules are in every project: the mode is chosen at run time (MCP_AUTH_MODE).
 RUNTIME_MODULES = (
     "__init__",
+    "auth",
     "cli",
     "config",
+    "credentials",
     "definitions",
     "encoding",
     "logs",
+    "proxy",
     "server",
     "shaping",
+    "state",
     "upstream",
 )
 
@@ -164,6 +169,11 @@ class Tool(_Frozen):
     output_wrapped: bool  # the reply is returned under {"result": ...}
     annotations: Annotations
     security: tuple[tuple[str, ...], ...]  # alternatives; each lists scheme keys, all needed
+    # Scopes the spec's security requirements list, per scheme key (the upstream's names).
+    spec_scopes: dict[str, tuple[str, ...]] = {}
+    # Scopes a caller's token needs for this tool (this server's names, in the oauth modes):
+    # from the spec's requirements, renamed or set by the mapping.
+    scopes: tuple[str, ...] = ()
     sample: Sample | None = None  # None when no valid sample could be made
     kind: Literal["tool", "resource", "resource_template"] = "tool"
     uri: str | None = None  # resource URI or URI template (RFC 6570 level 1)
@@ -210,11 +220,30 @@ class Credential(_Frozen):
 
 class SecurityScheme(_Frozen):
     key: str  # the scheme's name in components.securitySchemes
-    kind: Literal["api_key", "bearer", "basic"]
+    kind: Literal["api_key", "bearer", "basic", "oauth2"]
     location: Literal["header", "query", "cookie"] = "header"
     param: str = "Authorization"  # header/query/cookie name for api keys
     credentials: tuple[Credential, ...]
     description: str
+    # oauth2 (OAuth 2 and OpenID Connect): endpoints from the spec's flows, "" when absent
+    token_url: str = ""  # the clientCredentials flow's tokenUrl
+    authorize_url: str = ""  # the authorizationCode flow's authorizationUrl
+    code_token_url: str = ""  # the authorizationCode flow's tokenUrl
+    discovery_url: str = ""  # openIdConnectUrl
+    scopes: tuple[str, ...] = ()  # scopes requested upstream: those the tools need
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def flows(self) -> str:
+        """In words, for the README: `client credentials, authorization code`."""
+        found = []
+        if self.token_url:
+            found.append("client credentials")
+        if self.authorize_url:
+            found.append("authorization code")
+        if self.discovery_url:
+            found.append("OpenID Connect")
+        return ", ".join(found)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -287,6 +316,39 @@ class Project(_Frozen):
     def sampled_resources(self) -> tuple[Tool, ...]:
         """Resources and templates with a sample read, for the project's own tests."""
         return tuple(t for t in self.resources if t.sample is not None)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """Every scope some tool needs: what the oauth modes' metadata lists."""
+        return tuple(sorted({s for tool in self.tools for s in tool.scopes}))
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def test_credentials(self) -> dict[str, str]:
+        """Stand-in credentials for the project's own tests: every variable of each scheme,
+        but only the ready token of OAuth schemes (nothing to exchange at a token URL)."""
+        found = {}
+        for scheme in self.security:
+            for variable in scheme.variables[:1] if scheme.kind == "oauth2" else scheme.variables:
+                found[variable] = "test-" + variable.lower().replace("_", "-")
+        return dict(sorted(found.items()))
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def oauth_schemes(self) -> tuple[SecurityScheme, ...]:
+        """The OAuth 2 / OpenID Connect schemes of the upstream API."""
+        return tuple(s for s in self.security if s.kind == "oauth2")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def proxy_scheme(self) -> SecurityScheme | None:
+        """The scheme oauth-proxy mode signs users in with (an authorization-code flow or
+        OpenID Connect), as the runtime picks it; None when the API has none."""
+        for scheme in self.oauth_schemes:
+            if scheme.authorize_url or scheme.discovery_url:
+                return scheme
+        return None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

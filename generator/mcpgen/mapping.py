@@ -93,6 +93,10 @@ class Argument(_Strict):
     value: Annotated[Any, Field(description="The value sent when hidden.")] = None
 
 
+# RFC 6749 3.3 scope-token: printable ASCII without space, double quote or backslash.
+ScopeName = Annotated[str, Field(pattern=r"^[\x21\x23-\x5B\x5D-\x7E]+$")]
+
+
 class OperationOverride(_Strict):
     """Changes to one operation, keyed by operationId or `METHOD /path`."""
 
@@ -107,6 +111,14 @@ class OperationOverride(_Strict):
     ] = []
     uri: Annotated[
         str | None, Field(description="Resource URI (template) when the operation is a resource.")
+    ] = None
+    scopes: Annotated[
+        list[ScopeName] | None,
+        Field(
+            description="Scopes a caller's token needs for this tool in the oauth modes "
+            "(this server's names; [] for none). Default: the scopes the spec's security "
+            "requirement lists, renamed by the top-level `scopes`."
+        ),
     ] = None
 
 
@@ -142,6 +154,13 @@ class Mapping(_Strict):
     rules: list[Rule] = []
     operations: dict[str, OperationOverride] = {}
     prompts: list[PromptSpec] = []
+    scopes: Annotated[
+        dict[str, ScopeName],
+        Field(
+            description="Renames the spec's OAuth scopes to this server's scope names "
+            "(spec scope → server scope), for the scopes tools require of callers."
+        ),
+    ] = {}
 
 
 def mapping_json_schema() -> dict[str, Any]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from mcpgen.runtime.auth import check_listen_address
 from mcpgen.runtime.config import LOOPBACK_HOSTS, Settings
 from tests.runtime.conftest import make_project
 
@@ -69,3 +72,62 @@ def test_the_public_url_gives_the_allowed_hosts_and_origins() -> None:
 def test_a_bad_public_url_stops_the_server(url: str) -> None:
     with pytest.raises(SystemExit, match="MCP_PUBLIC_URL must be the server's URL"):
         Settings.from_env(make_project(), {"MCP_PUBLIC_URL": url})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MCP_AUTH_MODE": "magic"}, "MCP_AUTH_MODE must be one of none, bearer, oauth"),
+        ({"MCP_AUTH_MODE": "bearer"}, "MCP_AUTH_MODE=bearer needs tokens: set MCP_BEARER_TOKENS"),
+        ({"MCP_AUTH_MODE": "bearer", "MCP_BEARER_TOKENS": "short"}, "at least 16 characters"),
+        ({"MCP_AUTH_MODE": "oauth", "MCP_AUTH_ISSUER": "https://i"}, "needs MCP_PUBLIC_URL"),
+        ({"MCP_AUTH_MODE": "oauth", "MCP_PUBLIC_URL": "https://h/mcp"}, "needs MCP_AUTH_ISSUER"),
+        (
+            {"MCP_AUTH_MODE": "oauth", "MCP_PUBLIC_URL": "https://h/mcp", "MCP_AUTH_ISSUER": "x"},
+            "MCP_AUTH_ISSUER must be an http",
+        ),
+        ({"MCP_AUTH_ALGORITHMS": "RS256,HS256"}, "MCP_AUTH_ALGORITHMS: HS256 not allowed"),
+        ({"MCP_AUTH_ALGORITHMS": "none"}, "MCP_AUTH_ALGORITHMS: none not allowed"),
+        (
+            {"MCP_AUTH_MODE": "oauth-proxy", "MCP_PUBLIC_URL": "https://h/mcp"},
+            "MCP_STATE_KEY must be set",
+        ),
+        (
+            {"MCP_AUTH_MODE": "oauth-proxy", "MCP_PUBLIC_URL": "https://h/api/mcp"},
+            "MCP_PUBLIC_URL must end in /mcp right after the host",
+        ),
+        ({"MCP_ALLOW_UNAUTHENTICATED": "maybe"}, "MCP_ALLOW_UNAUTHENTICATED must be true or"),
+        ({"MCP_BEARER_TOKENS_FILE": "/nonexistent", "MCP_AUTH_MODE": "bearer"}, "cannot read"),
+    ],
+)
+def test_bad_auth_settings_stop_with_the_variable_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SystemExit, match=message):
+        Settings.from_env(make_project(), env)
+
+
+def test_no_auth_is_refused_off_loopback_unless_intended(tmp_path: Path) -> None:
+    project = make_project()
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        check_listen_address(Settings.from_env(project, {"MCP_HOST": host}))
+    with pytest.raises(SystemExit) as refused:
+        check_listen_address(Settings.from_env(project, {"MCP_HOST": "0.0.0.0"}))
+    assert "MCP_AUTH_MODE" in str(refused.value) and "MCP_ALLOW_UNAUTHENTICATED" in str(
+        refused.value
+    )
+    check_listen_address(
+        Settings.from_env(project, {"MCP_HOST": "0.0.0.0", "MCP_ALLOW_UNAUTHENTICATED": "true"})
+    )
+    tokens = tmp_path / "tokens"
+    tokens.write_text("# one per line\nfile-token-0123456789\n")
+    settings = Settings.from_env(
+        project,
+        {
+            "MCP_HOST": "0.0.0.0",
+            "MCP_AUTH_MODE": "bearer",
+            "MCP_BEARER_TOKENS": "env-token-0123456789",
+            "MCP_BEARER_TOKENS_FILE": str(tokens),
+        },
+    )
+    check_listen_address(settings)
+    assert settings.auth.bearer_tokens == ("env-token-0123456789", "file-token-0123456789")
+    assert "0123456789" not in repr(settings)  # secrets stay out of reprs and logs

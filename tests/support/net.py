@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import uvicorn
@@ -39,8 +39,18 @@ def wait_for_port(port: int, *, timeout: float = 10.0) -> None:
 
 
 @contextmanager
-def serve_in_thread(app: ASGIApp, *, timeout: float = 10.0) -> Iterator[str]:
+def serve_in_thread(
+    app: ASGIApp | None = None,
+    *,
+    timeout: float = 10.0,
+    factory: Callable[[str], ASGIApp] | None = None,
+    port: int | None = None,
+) -> Iterator[str]:
     """Serve `app` with uvicorn on 127.0.0.1 in a daemon thread; yield its base URL.
+
+    With `factory` instead of `app`, the app is built from the base URL first (for servers
+    that must know their own URL, such as an OAuth resource server). `port` asks for a
+    given port (one `free_port()` reserved earlier), else the OS picks one.
 
     The socket is bound before the thread starts, so the port cannot be taken by
     someone else in between. On exit the server is asked to stop (`should_exit`),
@@ -48,8 +58,16 @@ def serve_in_thread(app: ASGIApp, *, timeout: float = 10.0) -> Iterator[str]:
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, 0))
-    port: int = sock.getsockname()[1]
+    sock.bind((HOST, port or 0))
+    port = int(sock.getsockname()[1])
+    try:
+        if factory is not None:
+            app = factory(f"http://{HOST}:{port}")
+        if app is None:
+            raise TypeError("serve_in_thread needs an app or a factory")
+    except BaseException:
+        sock.close()
+        raise
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="auto")
     server = uvicorn.Server(config)
     thread = threading.Thread(

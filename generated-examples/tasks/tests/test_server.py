@@ -27,6 +27,12 @@ from starlette.testclient import TestClient
 from tasks_mcp.runtime.config import Settings
 from tasks_mcp.server import create_app, create_server
 
+# Stand-in upstream credentials: calls need the credentials their security schemes name.
+CREDENTIALS: dict[str, str] = {
+    "UPSTREAM_BEARER_TOKEN": "test-upstream-bearer-token",
+    "UPSTREAM_OAUTH_TOKEN": "test-upstream-oauth-token",
+}
+
 # (tool, arguments, method, path the upstream must see, status, reply)
 CASES: list[tuple[str, dict[str, Any], str, str, int, Any]] = [
     ("create_project", {"name": "x"}, "POST", "/projects", 200, {}),
@@ -134,7 +140,9 @@ async def test_tool_calls_upstream(
     upstream, base_url = stand_in
     upstream.status, upstream.reply = status, reply
     upstream.seen.clear()
-    async with Client(create_server(Settings(base_url=base_url, retries=0))) as client:
+    async with Client(
+        create_server(Settings(base_url=base_url, retries=0, credentials=CREDENTIALS))
+    ) as client:
         result = await call(client, name, arguments)
     assert not result.is_error, result.content
     assert [(m, p.split("?")[0]) for m, p, _ in upstream.seen] == [(method, "/base" + path)]
@@ -145,7 +153,9 @@ async def test_upstream_error_is_a_tool_error(stand_in: tuple[StandIn, str]) -> 
     upstream, base_url = stand_in
     name, arguments = CASES[0][0], CASES[0][1]
     upstream.status, upstream.reply = 503, {"message": "down for maintenance"}
-    async with Client(create_server(Settings(base_url=base_url, retries=0))) as client:
+    async with Client(
+        create_server(Settings(base_url=base_url, retries=0, credentials=CREDENTIALS))
+    ) as client:
         result = await call(client, name, arguments)
     assert result.is_error
     text = result.content[0].text if result.content[0].type == "text" else ""
@@ -160,7 +170,9 @@ async def test_resource_reads_upstream(
     upstream, base_url = stand_in
     upstream.status, upstream.reply = 200, reply
     upstream.seen.clear()
-    async with Client(create_server(Settings(base_url=base_url, retries=0))) as client:
+    async with Client(
+        create_server(Settings(base_url=base_url, retries=0, credentials=CREDENTIALS))
+    ) as client:
         result = await client.read_resource(uri)
     assert [(m, p.split("?")[0]) for m, p, _ in upstream.seen] == [("GET", "/base" + path)]
     (content,) = result.contents

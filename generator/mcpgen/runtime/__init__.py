@@ -7,7 +7,10 @@ changes. This project's own values live in ``project.py``, its tools under ``too
 
 Modules: ``definitions`` (what generated code declares), ``config`` (settings from the
 environment), ``encoding`` (arguments → HTTP request parts), ``upstream`` (the shared HTTP
-client), ``server`` (the MCP server and its HTTP app), ``resources`` and ``compact`` (only in
-projects that use them), ``shaping`` (reply fields to keep), ``logs`` (what is logged),
-``cli`` (the console script).
+client), ``credentials`` (what each upstream call carries: keys, OAuth client credentials,
+per-user tokens), ``server`` (the MCP server and its HTTP app), ``auth`` (who may call it:
+``MCP_AUTH_MODE``), ``proxy`` (the ``oauth-proxy`` authorization server), ``state`` (state
+shared by replicas: SQLite or Redis), ``resources`` and ``compact`` (only in projects that use
+them), ``shaping`` (reply fields to keep), ``logs`` (what is logged), ``cli`` (the console
+script).
 """

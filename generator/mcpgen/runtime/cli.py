@@ -10,6 +10,7 @@ import anyio
 import uvicorn
 from starlette.applications import Starlette
 
+from .auth import check_listen_address
 from .config import Settings
 from .definitions import ProjectInfo
 from .logs import configure_logging
@@ -49,6 +50,12 @@ def run(
     if args.transport == "stdio":
         anyio.run(_stdio, create_server(settings))
     elif args.transport == "sse":
+        if settings.auth.mode != "none":
+            raise SystemExit(
+                f"MCP_AUTH_MODE={settings.auth.mode} protects the Streamable HTTP transport "
+                "only: use --transport http (the legacy SSE transport has no authentication)"
+            )
+        check_listen_address(settings)
         anyio.run(_sse, create_server(settings))
     else:
         uvicorn.run(

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 
+from .auth import caller_scopes
 from .config import Settings
 from .definitions import ProjectInfo, PromptDef, ToolDef
 from .resources import ResourceServer
@@ -111,6 +112,25 @@ class CompactServer(ResourceServer):
         """The meta-tools, then any added with `@server.tool()` in custom.register."""
         return [*self._meta, *await MCPServer.list_tools(self)]
 
+    def visible_tool_names(self, scopes: frozenset[str] | None) -> frozenset[str] | None:
+        """Every caller sees the three meta-tools; scopes limit the operations they reach."""
+        return None
+
+    def required_scopes(self, method: str, params: Mapping[str, Any]) -> frozenset[str]:
+        """call_operation needs the scopes of the operation it calls."""
+        if method == "tools/call" and params.get("name") == CALL:
+            arguments = params.get("arguments")
+            if isinstance(arguments, dict):
+                tool = self.tools.get(str(arguments.get("name")))
+                if tool is not None:
+                    return frozenset(tool.scopes)
+            return frozenset()
+        return super().required_scopes(method, params)
+
+    def _allowed(self, name: str) -> bool:
+        granted = caller_scopes()
+        return granted is None or granted.issuperset(self.tools[name].scopes)
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult:
@@ -133,7 +153,11 @@ class CompactServer(ResourceServer):
         wanted = _words(query)
         count = limit if isinstance(limit, int) and 0 < limit <= 50 else 10
         scored = sorted(
-            ((len(wanted & words), name) for name, words in self._index.items() if wanted & words),
+            (
+                (len(wanted & words), name)
+                for name, words in self._index.items()
+                if wanted & words and self._allowed(name)
+            ),
             key=lambda pair: (-pair[0], pair[1]),
         )
         found = [
@@ -149,7 +173,7 @@ class CompactServer(ResourceServer):
 
     def _describe(self, name: str) -> CallToolResult:
         tool = self.tools.get(name)
-        if tool is None:
+        if tool is None or not self._allowed(name):
             return _text(f"No operation named {name!r}; use {SEARCH}.", True)
         described = {
             "name": tool.name,

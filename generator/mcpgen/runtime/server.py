@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .auth import caller_scopes, check_listen_address, install_auth, jsonrpc_calls
 from .config import Settings
 from .definitions import ProjectInfo, ToolDef
 from .encoding import ArgumentError
@@ -38,6 +39,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 MAX_ERROR_TEXT = 2000
+MAX_LISTINGS = 64  # tools/list serialisations kept, one per set of visible tools
 
 
 @dataclass
@@ -128,7 +130,8 @@ class ApiServer(MCPServer[Any]):
         self.tools: dict[str, ToolDef] = {}
         self.resources: dict[str, ToolDef] = {}
         self._listed: list[MCPTool] | None = None
-        self._listed_wire: dict[str, Any] | None = None
+        self._listed_wire: dict[frozenset[str] | None, dict[str, Any]] = {}
+        self._visible: dict[frozenset[str], frozenset[str] | None] = {}
         self._validators: dict[str, Draft202012Validator] = {}
         for operation in operations:
             if operation.kind == "tool":
@@ -146,7 +149,51 @@ class ApiServer(MCPServer[Any]):
             raise ValueError(f"two tools are named {tool.name!r}")
         self.tools[tool.name] = tool
         self._listed = None
-        self._listed_wire = None
+        self._listed_wire.clear()
+        self._visible.clear()
+
+    def all_scopes(self) -> frozenset[str]:
+        """Every scope some operation needs (what the protected-resource metadata lists)."""
+        found = {s for tool in self.tools.values() for s in tool.scopes}
+        return frozenset(found | {s for op in self.resources.values() for s in op.scopes})
+
+    def visible_tool_names(self, scopes: frozenset[str] | None) -> frozenset[str] | None:
+        """The generated tools a caller holding `scopes` may see and call; None means all.
+
+        `scopes` is None when scopes do not apply (no auth, static bearer tokens): every tool
+        is visible. Otherwise a tool is visible when its scopes are all granted. None is also
+        returned when that leaves every tool visible, so such callers share one listing.
+        Tools added by hand in custom.register have no scopes and are always listed.
+
+        tools/list serves one cached serialisation per distinct result of this method, so the
+        result is the cache key: keep it a frozenset (or None).
+        """
+        if scopes is None:
+            return None
+        if scopes in self._visible:
+            return self._visible[scopes]
+        names = frozenset(n for n, t in self.tools.items() if scopes.issuperset(t.scopes))
+        visible = None if len(names) == len(self.tools) else names
+        if len(self._visible) >= 4 * MAX_LISTINGS:
+            self._visible.clear()
+        self._visible[scopes] = visible
+        return visible
+
+    def required_scopes(self, method: str, params: Mapping[str, Any]) -> frozenset[str]:
+        """The scopes a JSON-RPC request needs: those of the tool a tools/call names."""
+        if method == "tools/call":
+            tool = self.tools.get(str(params.get("name")))
+            if tool is not None:
+                return frozenset(tool.scopes)
+        return frozenset()
+
+    def required_scopes_for_body(self, body: bytes) -> frozenset[str]:
+        """The scopes every JSON-RPC request in an HTTP body needs (checked before the SDK
+        handles it, so a missing scope is an HTTP 403 the client can act on)."""
+        needed: frozenset[str] = frozenset()
+        for method, params in jsonrpc_calls(body):
+            needed |= self.required_scopes(method, params)
+        return needed
 
     async def list_tools(self) -> list[MCPTool]:
         """The generated tools, then any added with `@server.tool()` in custom.register."""
@@ -156,8 +203,9 @@ class ApiServer(MCPServer[Any]):
         return self._listed
 
     async def _handle_list_tools(self, ctx: Any, params: Any) -> dict[str, Any]:  # type: ignore[override]
-        """tools/list on the wire, serialised once: for a large API, dumping every tool's
-        schemas on each request costs more than the rest of the request put together.
+        """tools/list on the wire, serialised once per set of visible tools: for a large API,
+        dumping every tool's schemas on each request costs more than the rest of the request
+        put together. The caller's scopes choose the set (`visible_tool_names`).
 
         This overrides a private method of `mcp` 2.3 (`MCPServer._handle_list_tools`, the
         handler its request router calls for tools/list), which is why generated projects
@@ -165,10 +213,18 @@ class ApiServer(MCPServer[Any]):
         When the SDK offers a public way to answer tools/list with ready data, use that and
         delete this method.
         """
-        if self._listed_wire is None:
-            result = ListToolsResult(tools=await self.list_tools())
-            self._listed_wire = result.model_dump(by_alias=True, mode="json", exclude_none=True)
-        return dict(self._listed_wire)
+        names = self.visible_tool_names(caller_scopes())
+        wire = self._listed_wire.get(names)
+        if wire is None:
+            tools = await self.list_tools()
+            if names is not None:
+                tools = [t for t in tools if t.name in names or t.name not in self.tools]
+            result = ListToolsResult(tools=tools)
+            wire = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+            if len(self._listed_wire) >= MAX_LISTINGS:
+                del self._listed_wire[next(k for k in self._listed_wire if k is not None)]
+            self._listed_wire[names] = wire
+        return dict(wire)
 
     def validator(self, key: str, schema: dict[str, Any]) -> Draft202012Validator:
         """A cached validator for `schema`, under `key`."""
@@ -194,6 +250,12 @@ class ApiServer(MCPServer[Any]):
         """Check the arguments, call the upstream API through the tool's handler, shape the
         reply."""
         name = tool.name
+        granted = caller_scopes()
+        if granted is not None and not granted.issuperset(tool.scopes):
+            return error_result(
+                f"{name} needs the scope(s) {' '.join(tool.scopes)}: authorize this client "
+                "with them to use it"
+            )
         found = problems(self.validator("in:" + name, tool.input_schema), arguments)
         if found:
             return error_result(f"Invalid arguments for {name}: " + "; ".join(found))
@@ -263,8 +325,11 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 def create_http_app(server: ApiServer) -> Starlette:
-    """The Streamable HTTP app: MCP at /mcp (stateless), GET /healthz outside any auth."""
+    """The Streamable HTTP app: MCP at /mcp (stateless), GET /healthz outside any auth, and
+    what `MCP_AUTH_MODE` adds (`auth.install_auth`). Stops with a message when the settings
+    would serve an open server on a public address."""
     settings = server.app_settings
+    check_listen_address(settings)
     app = server.streamable_http_app(
         streamable_http_path="/mcp",
         stateless_http=True,
@@ -272,12 +337,16 @@ def create_http_app(server: ApiServer) -> Starlette:
         transport_security=transport_security(settings),
         host=settings.host,
     )
+    close_auth = install_auth(server, app)
     inner = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with server.upstream, inner(app):
-            yield
+        try:
+            async with server.upstream, inner(app):
+                yield
+        finally:
+            await close_auth()
 
     app.router.lifespan_context = lifespan
     return app

@@ -10,7 +10,7 @@ from packaging.version import InvalidVersion, Version
 
 from .. import __version__
 from ..errors import McpgenError, Report
-from ..ir import Project, Prompt, PromptArgument, Tool
+from ..ir import Project, Prompt, PromptArgument, SecurityScheme, Tool
 from ..load import Source
 from ..mapping import Mapping
 from ..spec import Spec
@@ -86,7 +86,17 @@ def translate_project(spec: Spec, options: TranslateOptions, report: Report) -> 
     name, dist, package = _names(options.name or settings.name or default_name(document), file)
     converter = SchemaConverter(document, version=spec.version, file=file, report=report)
     chosen = select(iter_operations(document), options.mapping, options.mapping_source, report)
-    tools = _tools(chosen, document, converter, report, file, name, options.mapping_source)
+    tools = _tools(
+        chosen,
+        document,
+        converter,
+        report,
+        file,
+        name,
+        options.mapping_source,
+        dict(options.mapping.scopes),
+    )
+    schemes = _upstream_scopes(security_schemes(document, report, file), tools)
     api_title = str(info.get("title") or name)
     description = str(info.get("summary") or info.get("description") or "").strip()
     return Project(
@@ -105,10 +115,24 @@ def translate_project(spec: Spec, options: TranslateOptions, report: Report) -> 
         spec_file=spec.source.path.name,
         mcpgen_version=__version__,
         tools=tuple(tools),
-        security=tuple(security_schemes(document, report, file)),
+        security=schemes,
         exposure=options.mapping.exposure,
         prompts=tuple(_prompts(options.mapping)),
     )
+
+
+def _upstream_scopes(
+    schemes: list[SecurityScheme], tools: list[Tool]
+) -> tuple[SecurityScheme, ...]:
+    """OAuth schemes request upstream the scopes the generated tools need of them."""
+    done = []
+    for scheme in schemes:
+        if scheme.kind != "oauth2":
+            done.append(scheme)
+            continue
+        needed = {s for tool in tools for s in tool.spec_scopes.get(scheme.key, ())}
+        done.append(scheme.model_copy(update={"scopes": tuple(sorted(needed))}))
+    return tuple(done)
 
 
 def _version_place(options: TranslateOptions, spec_file: str) -> tuple[str | None, str]:
@@ -165,6 +189,7 @@ def _tools(
     file: str,
     server: str,
     mapping_source: Source | None,
+    options_scopes: dict[str, str] | None = None,
 ) -> list[Tool]:
     names = NameAllocator("tool", report, file)
     wanted = [s.override.name for s in chosen if s.override.name]
@@ -190,6 +215,9 @@ def _tools(
                 pointer=op.pointer,
             )
         built = make_tool(op, name, ctx)
+        if options_scopes:
+            renamed = {options_scopes.get(s, s) for s in built.scopes}
+            built = built.model_copy(update={"scopes": tuple(sorted(renamed))})
         built = apply_override(built, selected.override, selected.override_key, mapping_source)
         if selected.kind != "tool":
             built = resource_uri(built, selected, server, mapping_source)

@@ -366,13 +366,36 @@ def _object_root(schema: JsonSchema, defs: dict[str, Any]) -> JsonSchema | None:
     return None
 
 
-def _security(op: Operation, document: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
+def _requirements(op: Operation, document: dict[str, Any]) -> list[dict[str, Any]]:
     raw = op.node.get("security", document.get("security") or [])
-    alternatives: list[tuple[str, ...]] = []
-    for requirement in raw if isinstance(raw, list) else []:
-        if isinstance(requirement, dict):
-            alternatives.append(tuple(sorted(requirement)))
-    return tuple(alternatives)
+    return [r for r in raw if isinstance(r, dict)] if isinstance(raw, list) else []
+
+
+def _security(op: Operation, document: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(sorted(r)) for r in _requirements(op, document))
+
+
+def _listed(value: Any) -> set[str]:
+    return {s for s in value if isinstance(s, str) and s} if isinstance(value, list) else set()
+
+
+def spec_scopes(op: Operation, document: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Scheme key → every scope the operation's security requirements list for it."""
+    found: dict[str, set[str]] = {}
+    for requirement in _requirements(op, document):
+        for key, scopes in requirement.items():
+            found.setdefault(key, set()).update(_listed(scopes))
+    return {k: tuple(sorted(v)) for k, v in sorted(found.items()) if v}
+
+
+def tool_scopes(op: Operation, document: dict[str, Any]) -> tuple[str, ...]:
+    """The scopes a caller needs by default: those of the first security alternative that
+    lists any (the alternative the server itself would most likely use)."""
+    for requirement in _requirements(op, document):
+        scopes = set().union(*(_listed(v) for v in requirement.values()))
+        if scopes:
+            return tuple(sorted(scopes))
+    return ()
 
 
 def _texts(op: Operation) -> tuple[str, str]:
@@ -437,6 +460,8 @@ def make_tool(op: Operation, name: str, ctx: ToolContext) -> Tool:
         output_wrapped=wrapped,
         annotations=annotations_for(op.method),
         security=_security(op, document),
+        spec_scopes=spec_scopes(op, document),
+        scopes=tool_scopes(op, document),
         sample=case,
     )
 

@@ -53,6 +53,8 @@ def apply_override(
         update["keep_fields"] = tuple(override.keep_fields)
     if override.uri is not None:
         update["uri"] = override.uri
+    if override.scopes is not None:
+        update["scopes"] = tuple(sorted(set(override.scopes)))
     return tool.model_copy(update=update)
 
 

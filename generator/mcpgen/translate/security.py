@@ -73,15 +73,63 @@ def _scheme(key: str, node: dict[str, Any]) -> SecurityScheme | None:
             ),
             description=described or "HTTP basic authentication",
         )
-    if (kind == "http" and str(node.get("scheme", "")).lower() == "bearer") or kind in (
-        "oauth2",
-        "openIdConnect",
-    ):
-        what = "bearer token" if kind == "http" else f"access token ({kind}, obtained beforehand)"
+    if kind == "http" and str(node.get("scheme", "")).lower() == "bearer":
         return SecurityScheme(
             key=key,
             kind="bearer",
-            credentials=(Credential(env=_env(key, "TOKEN"), description=f"Upstream {what}"),),
-            description=described or f"Bearer {what}",
+            credentials=(Credential(env=_env(key, "TOKEN"), description="Upstream bearer token"),),
+            description=described or "Bearer bearer token",
         )
+    if kind in ("oauth2", "openIdConnect"):
+        return _oauth2(key, kind, node, described)
     return None
+
+
+def _url(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _oauth2(key: str, kind: str, node: dict[str, Any], described: str) -> SecurityScheme:
+    """OAuth 2 and OpenID Connect: the flows' endpoints, and the variables of each way in."""
+    flows = node.get("flows") if isinstance(node.get("flows"), dict) else {}
+    client = flows.get("clientCredentials") if isinstance(flows, dict) else None
+    code = flows.get("authorizationCode") if isinstance(flows, dict) else None
+    client = client if isinstance(client, dict) else {}
+    code = code if isinstance(code, dict) else {}
+    discovery = _url(node.get("openIdConnectUrl")) if kind == "openIdConnect" else ""
+    stem = snake(key).upper() or "API"
+    stem = stem.removesuffix("_TOKEN")
+    credentials = (
+        Credential(env=f"UPSTREAM_{stem}_TOKEN", description="A ready upstream access token"),
+        Credential(
+            env=f"UPSTREAM_{stem}_CLIENT_ID",
+            description="This server's OAuth client ID at the API's provider",
+        ),
+        Credential(
+            env=f"UPSTREAM_{stem}_CLIENT_SECRET",
+            description="This server's OAuth client secret",
+        ),
+        Credential(
+            env=f"UPSTREAM_{stem}_TOKEN_URL",
+            description="Override of the token endpoint",
+        ),
+        Credential(
+            env=f"UPSTREAM_{stem}_AUTHORIZE_URL",
+            description="Override of the authorization endpoint (oauth-proxy)",
+        ),
+        Credential(
+            env=f"UPSTREAM_{stem}_SCOPES",
+            description="Override of the scopes requested upstream, space separated",
+        ),
+    )
+    what = "OpenID Connect" if kind == "openIdConnect" else "OAuth 2"
+    return SecurityScheme(
+        key=key,
+        kind="oauth2",
+        credentials=credentials,
+        description=described or f"{what} access token",
+        token_url=_url(client.get("tokenUrl")),
+        authorize_url=_url(code.get("authorizationUrl")),
+        code_token_url=_url(code.get("tokenUrl")),
+        discovery_url=discovery,
+    )

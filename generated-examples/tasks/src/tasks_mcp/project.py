@@ -24,5 +24,23 @@ PROJECT = ProjectInfo(
             location="header",
             param="Authorization",
         ),
+        "oauth": Scheme(
+            kind="oauth2",
+            variables=(
+                "UPSTREAM_OAUTH_TOKEN",
+                "UPSTREAM_OAUTH_CLIENT_ID",
+                "UPSTREAM_OAUTH_CLIENT_SECRET",
+                "UPSTREAM_OAUTH_TOKEN_URL",
+                "UPSTREAM_OAUTH_AUTHORIZE_URL",
+                "UPSTREAM_OAUTH_SCOPES",
+            ),
+            location="header",
+            param="Authorization",
+            token_url="http://127.0.0.1:9000/oauth/token",
+            authorize_url="http://127.0.0.1:9000/oauth/authorize",
+            code_token_url="http://127.0.0.1:9000/oauth/token",
+            discovery_url="",
+            scopes=("tasks:read", "tasks:write"),
+        ),
     },
 )

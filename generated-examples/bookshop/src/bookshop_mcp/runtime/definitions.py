@@ -23,12 +23,31 @@ Exposure = Literal["tools", "compact"]
 
 @dataclass(frozen=True)
 class Scheme:
-    """One security scheme of the upstream API and the variables holding its credentials."""
+    """One security scheme of the upstream API and the variables holding its credentials.
 
-    kind: Literal["api_key", "bearer", "basic"]
+    `variables` lists them in a fixed order per kind: api_key and bearer, the key or token;
+    basic, user name then password; oauth2 (OAuth 2 and OpenID Connect), a ready access token,
+    the client ID, the client secret, then overrides of the token URL, the authorization URL
+    and the scopes. The URLs come from the spec's flows.
+    """
+
+    kind: Literal["api_key", "bearer", "basic", "oauth2"]
     variables: tuple[str, ...]
     location: Literal["header", "query", "cookie"] = "header"
     param: str = "Authorization"
+    token_url: str = ""  # the clientCredentials flow's tokenUrl ("" when there is no such flow)
+    authorize_url: str = ""  # the authorizationCode flow's authorizationUrl
+    code_token_url: str = ""  # the authorizationCode flow's tokenUrl
+    discovery_url: str = ""  # openIdConnect: the OpenID Connect discovery document
+    scopes: tuple[str, ...] = ()  # every scope the scheme's flows declare
+
+    def variable(self, role: str) -> str:
+        """The variable holding one credential of an oauth2 scheme (`token`, `client_id`,
+        `client_secret`, `token_url`, `authorize_url`, `scopes`)."""
+        return self.variables[_OAUTH2_ROLES.index(role)]
+
+
+_OAUTH2_ROLES = ("token", "client_id", "client_secret", "token_url", "authorize_url", "scopes")
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,7 @@ class ToolDef:
     uri: str | None = None  # the resource URI (template)
     fixed: Mapping[str, Any] = field(default_factory=dict)  # hidden arguments, always sent
     keep_fields: tuple[str, ...] = ()  # reply fields kept (dotted paths); () keeps all
+    scopes: tuple[str, ...] = ()  # scopes a caller's token needs (oauth modes); () for none
 
     def listed(self) -> MCPTool:
         """The tool as tools/list shows it."""

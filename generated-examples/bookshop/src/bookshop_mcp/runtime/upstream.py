@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +13,8 @@ from urllib.parse import urlencode
 import httpx
 
 from .config import Settings
-from .definitions import ProjectInfo, Scheme
+from .credentials import Applied, Credentials, NotConfiguredError, merge
+from .definitions import ProjectInfo
 from .encoding import (
     UNSET,
     Query,
@@ -32,10 +32,6 @@ __all__ = ["IDEMPOTENT_METHODS", "NotConfiguredError", "Reply", "Upstream"]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRY_STATUSES = frozenset({502, 503, 504})
-
-
-class NotConfiguredError(RuntimeError):
-    """The server lacks configuration a call needs (reported to the caller as a tool error)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +73,7 @@ class Upstream:
         self.settings = settings
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        self.credentials = Credentials(project, settings)
 
     async def __aenter__(self) -> Upstream:
         if self.settings.base_url:
@@ -107,6 +104,7 @@ class Upstream:
         return self._client
 
     async def aclose(self) -> None:
+        await self.credentials.aclose()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -125,12 +123,44 @@ class Upstream:
         files: Mapping[str, Any] | None = None,
         security: Sequence[Sequence[str]] = (),
     ) -> Reply:
+        """Send one request with the credentials its security alternatives call for
+        (`credentials.py`); when the upstream answers 401 to renewable credentials (OAuth
+        tokens), renew them and send the request once more."""
+        parts: dict[str, Any] = {
+            "path_params": path_params,
+            "query": query,
+            "headers": headers,
+            "cookies": cookies,
+            "json_body": json_body,
+            "form": form,
+            "files": files,
+        }
+        applied = await self.credentials.apply(security)
+        reply = await self._send(method, path, applied, **parts)
+        if reply.status == 401 and await applied.renew():
+            reply = await self._send(method, path, await self.credentials.apply(security), **parts)
+        return reply
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        applied: Applied,
+        *,
+        path_params: Mapping[str, Any] | None = None,
+        query: Sequence[Query] = (),
+        headers: Mapping[str, Any] | None = None,
+        cookies: Mapping[str, Any] | None = None,
+        json_body: Any = UNSET,
+        form: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+    ) -> Reply:
         """Send one request; retry idempotent ones on connection errors and 502/503/504."""
         url = encode_path(path, path_params or {})
         params = encode_query(query)
         sent_headers = {k: header_value(k, v) for k, v in drop_unset(headers or {}).items()}
         sent_cookies = {k: scalar(v) for k, v in drop_unset(cookies or {}).items()}
-        self._authenticate(security, sent_headers, params, sent_cookies)
+        merge(applied, sent_headers, params, sent_cookies)
         content: dict[str, Any] = {}
         if isinstance(json_body, dict):
             content["json"] = drop_unset(json_body)
@@ -166,43 +196,3 @@ class Upstream:
                     )
             await asyncio.sleep(0.2 * 2**attempt)
         raise AssertionError("unreachable")
-
-    def _authenticate(
-        self,
-        security: Sequence[Sequence[str]],
-        headers: dict[str, str],
-        params: list[tuple[str, str]],
-        cookies: dict[str, str],
-    ) -> None:
-        """Apply the first security alternative whose credentials are all configured."""
-        given = self.settings.credentials
-        schemes = self.project.schemes
-        for alternative in security:
-            chosen = [schemes[key] for key in alternative if key in schemes]
-            if len(chosen) != len(alternative):
-                continue
-            if all(all(v in given for v in s.variables) for s in chosen):
-                for scheme in chosen:
-                    _apply(scheme, given, headers, params, cookies)
-                return
-
-
-def _apply(
-    scheme: Scheme,
-    given: Mapping[str, str],
-    headers: dict[str, str],
-    params: list[tuple[str, str]],
-    cookies: dict[str, str],
-) -> None:
-    values = [given[v] for v in scheme.variables]
-    if scheme.kind == "bearer":
-        headers["Authorization"] = f"Bearer {values[0]}"
-    elif scheme.kind == "basic":
-        token = base64.b64encode(f"{values[0]}:{values[1]}".encode()).decode()
-        headers["Authorization"] = f"Basic {token}"
-    elif scheme.location == "header":
-        headers[scheme.param] = values[0]
-    elif scheme.location == "query":
-        params.append((scheme.param, values[0]))
-    else:
-        cookies[scheme.param] = values[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -71,19 +71,32 @@ class ResourceServer(ApiServer):
             for _, op in self._templates
         ]
 
+    def resource_for(self, uri: str) -> tuple[ToolDef, dict[str, Any]] | None:
+        """The operation that serves `uri`, with the arguments its template captures."""
+        for op in self.resources.values():
+            if op.kind == "resource" and op.uri == uri:
+                return op, {}
+        for pattern, op in self._templates:
+            found = pattern.match(uri)
+            if found:
+                return op, {k: unquote(v) for k, v in found.groupdict().items()}
+        return None
+
+    def required_scopes(self, method: str, params: Mapping[str, Any]) -> frozenset[str]:
+        """resources/read needs the scopes of the operation behind the resource."""
+        if method == "resources/read":
+            found = self.resource_for(str(params.get("uri", "")))
+            return frozenset(found[0].scopes) if found else frozenset()
+        return super().required_scopes(method, params)
+
     async def read_resource(
         self, uri: Any, context: Context[Any, Any] | None = None
     ) -> list[ReadResourceContents]:
         wanted = str(uri)
-        for op in self.resources.values():
-            if op.kind == "resource" and op.uri == wanted:
-                return await self._read(op, {}, context)
-        for pattern, op in self._templates:
-            found = pattern.match(wanted)
-            if found:
-                arguments = {k: unquote(v) for k, v in found.groupdict().items()}
-                return await self._read(op, arguments, context)
-        raise ResourceNotFoundError(f"Unknown resource: {wanted}")
+        found = self.resource_for(wanted)
+        if found is None:
+            raise ResourceNotFoundError(f"Unknown resource: {wanted}")
+        return await self._read(found[0], found[1], context)
 
     async def _read(
         self, op: ToolDef, arguments: dict[str, Any], context: Context[Any, Any] | None

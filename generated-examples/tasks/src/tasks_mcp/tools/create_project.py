@@ -27,7 +27,7 @@ async def create_project(
             "name": name,
             "description": description,
         },
-        security=(("bearer",),),
+        security=(("oauth",), ("bearer",)),
     )
 
 
@@ -63,4 +63,5 @@ TOOL = ToolDef(
     ),
     method="POST",
     path="/projects",
+    scopes=("tasks:write",),
 )

@@ -39,7 +39,7 @@ async def create_task(
             "labels": labels,
             "subtasks": subtasks,
         },
-        security=(("bearer",),),
+        security=(("oauth",), ("bearer",)),
     )
 
 
@@ -134,4 +134,5 @@ TOOL = ToolDef(
     ),
     method="POST",
     path="/projects/{project_id}/tasks",
+    scopes=("tasks:write",),
 )

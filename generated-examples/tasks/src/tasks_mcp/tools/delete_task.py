@@ -24,7 +24,7 @@ async def delete_task(
         path_params={
             "task_id": task_id,
         },
-        security=(("bearer",),),
+        security=(("oauth",), ("bearer",)),
     )
 
 
@@ -49,4 +49,5 @@ TOOL = ToolDef(
     ),
     method="DELETE",
     path="/tasks/{task_id}",
+    scopes=("tasks:write",),
 )

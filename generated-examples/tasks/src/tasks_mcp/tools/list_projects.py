@@ -25,7 +25,7 @@ async def list_projects(
         query=[
             Query("archived", archived),
         ],
-        security=(("bearer",),),
+        security=(("oauth",), ("bearer",)),
     )
 
 
@@ -69,4 +69,5 @@ TOOL = ToolDef(
     path="/projects",
     kind="resource",
     uri="tasks://projects",
+    scopes=("tasks:read",),
 )

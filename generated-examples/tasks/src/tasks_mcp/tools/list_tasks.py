@@ -35,7 +35,7 @@ async def list_tasks(
             Query("label", label),
             Query("due_before", due_before),
         ],
-        security=(("bearer",),),
+        security=(("oauth",), ("bearer",)),
     )
 
 
@@ -94,4 +94,5 @@ TOOL = ToolDef(
     wrap_output=True,
     method="GET",
     path="/projects/{project_id}/tasks",
+    scopes=("tasks:read",),
 )

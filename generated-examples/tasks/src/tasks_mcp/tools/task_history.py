@@ -24,7 +24,7 @@ async def task_history(
         path_params={
             "task_id": task_id,
         },
-        security=(("bearer",),),
+        security=(("oauth",), ("bearer",)),
     )
 
 
@@ -64,4 +64,5 @@ TOOL = ToolDef(
     path="/tasks/{task_id}/history",
     kind="resource_template",
     uri="tasks://tasks/{task_id}/history",
+    scopes=("tasks:read",),
 )

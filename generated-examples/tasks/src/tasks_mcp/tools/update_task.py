@@ -35,7 +35,7 @@ async def update_task(
             "status": status,
             "assignee": assignee,
         },
-        security=(("bearer",),),
+        security=(("oauth",), ("bearer",)),
     )
 
 
@@ -95,4 +95,5 @@ TOOL = ToolDef(
     ),
     method="PATCH",
     path="/tasks/{task_id}",
+    scopes=("tasks:write",),
 )

@@ -27,6 +27,9 @@ from starlette.testclient import TestClient
 from bookshop_mcp.runtime.config import Settings
 from bookshop_mcp.server import create_app, create_server
 
+# Stand-in upstream credentials: calls need the credentials their security schemes name.
+CREDENTIALS: dict[str, str] = {"UPSTREAM_API_KEY": "test-upstream-api-key"}
+
 # (tool, arguments, method, path the upstream must see, status, reply)
 CASES: list[tuple[str, dict[str, Any], str, str, int, Any]] = [
     ("list_books", {}, "GET", "/books", 200, {}),
@@ -132,7 +135,9 @@ async def test_tool_calls_upstream(
     upstream, base_url = stand_in
     upstream.status, upstream.reply = status, reply
     upstream.seen.clear()
-    async with Client(create_server(Settings(base_url=base_url, retries=0))) as client:
+    async with Client(
+        create_server(Settings(base_url=base_url, retries=0, credentials=CREDENTIALS))
+    ) as client:
         result = await call(client, name, arguments)
     assert not result.is_error, result.content
     assert [(m, p.split("?")[0]) for m, p, _ in upstream.seen] == [(method, "/base" + path)]
@@ -143,7 +148,9 @@ async def test_upstream_error_is_a_tool_error(stand_in: tuple[StandIn, str]) -> 
     upstream, base_url = stand_in
     name, arguments = CASES[0][0], CASES[0][1]
     upstream.status, upstream.reply = 503, {"message": "down for maintenance"}
-    async with Client(create_server(Settings(base_url=base_url, retries=0))) as client:
+    async with Client(
+        create_server(Settings(base_url=base_url, retries=0, credentials=CREDENTIALS))
+    ) as client:
         result = await call(client, name, arguments)
     assert result.is_error
     text = result.content[0].text if result.content[0].type == "text" else ""

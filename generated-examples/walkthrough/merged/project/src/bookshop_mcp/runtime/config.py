@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, get_args
 from urllib.parse import urlsplit
 
 from .definitions import ProjectInfo
 
-__all__ = ["LOOPBACK_HOSTS", "LOOPBACK_ORIGINS", "Settings", "public_hosts"]
+__all__ = [
+    "DEFAULT_ALGORITHMS",
+    "LOOPBACK_HOSTS",
+    "LOOPBACK_ORIGINS",
+    "AuthConfig",
+    "AuthMode",
+    "Settings",
+    "env_flag",
+    "is_loopback",
+    "public_hosts",
+]
 
 LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
@@ -56,6 +69,166 @@ def public_hosts(public_url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return (host, *LOOPBACK_HOSTS), (origin, *LOOPBACK_ORIGINS)
 
 
+def env_flag(env: Mapping[str, str], name: str) -> bool:
+    """A true/false variable; anything else stops the server naming it."""
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SystemExit(f"{name} must be true or false, not {env.get(name)!r}")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether listening on `host` keeps the server reachable from this machine only."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+AuthMode = Literal["none", "bearer", "oauth", "oauth-proxy"]
+# Asymmetric signatures only: never `none`, never an HMAC (whose key would be the public key).
+DEFAULT_ALGORITHMS = (
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+)  # fmt: skip
+
+
+def _url(env: Mapping[str, str], name: str) -> str:
+    raw = (env.get(name) or "").strip()
+    if raw and (urlsplit(raw).scheme not in ("http", "https") or not urlsplit(raw).hostname):
+        raise SystemExit(f"{name} must be an http(s) URL, not {raw!r}")
+    return raw
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise SystemExit(f"{name} must be a whole number of seconds, not {raw!r}")
+    return int(raw)
+
+
+def _leeway(env: Mapping[str, str]) -> float:
+    raw = (env.get("MCP_AUTH_LEEWAY") or "").strip()
+    if not raw:
+        return 30.0
+    if not raw.isdigit() or int(raw) > 600:
+        raise SystemExit(
+            f"MCP_AUTH_LEEWAY must be a whole number of seconds up to 600, not {raw!r}"
+        )
+    return float(raw)
+
+
+def _bearer_tokens(env: Mapping[str, str]) -> tuple[str, ...]:
+    tokens = [t.strip() for t in (env.get("MCP_BEARER_TOKENS") or "").split(",") if t.strip()]
+    path = (env.get("MCP_BEARER_TOKENS_FILE") or "").strip()
+    if path:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise SystemExit(
+                f"MCP_BEARER_TOKENS_FILE: cannot read {path} ({exc.strerror})"
+            ) from None
+        tokens += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    if not tokens:
+        raise SystemExit(
+            "MCP_AUTH_MODE=bearer needs tokens: set MCP_BEARER_TOKENS (comma separated) "
+            "or MCP_BEARER_TOKENS_FILE (one per line)"
+        )
+    short = [t for t in tokens if len(t) < 16]
+    if short:
+        raise SystemExit("MCP_BEARER_TOKENS: each token must be at least 16 characters long")
+    return tuple(tokens)
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """Who may call the server (`MCP_AUTH_MODE` and the variables of each mode).
+
+    Secrets are kept out of `repr`, so printing settings never shows them.
+    """
+
+    mode: AuthMode = "none"
+    allow_unauthenticated: bool = False  # MCP_ALLOW_UNAUTHENTICATED: mode none off loopback
+    bearer_tokens: tuple[str, ...] = field(default=(), repr=False)
+    issuer: str = ""  # MCP_AUTH_ISSUER
+    jwks_url: str = ""  # MCP_AUTH_JWKS_URL ("" = discovered from the issuer)
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS  # MCP_AUTH_ALGORITHMS
+    leeway: float = 30.0  # MCP_AUTH_LEEWAY: clock skew allowed on exp/nbf/iat, seconds
+    introspection_url: str = ""  # MCP_AUTH_INTROSPECTION_URL ("" = from the AS metadata)
+    client_id: str = ""  # MCP_AUTH_CLIENT_ID: this server's client, for introspection
+    client_secret: str = field(default="", repr=False)  # MCP_AUTH_CLIENT_SECRET
+    state_url: str = "sqlite:///mcp-state.sqlite3"  # MCP_STATE_URL
+    state_key: str = field(default="", repr=False)  # MCP_STATE_KEY
+    token_ttl: int = 900  # MCP_AUTH_TOKEN_TTL: lifetime of issued access tokens (oauth-proxy)
+    refresh_ttl: int = 30 * 86400  # MCP_AUTH_REFRESH_TTL: lifetime of issued refresh tokens
+    clients_file: str = ""  # MCP_AUTH_CLIENTS_FILE: static clients (oauth-proxy)
+    # Test-only: accept Client ID Metadata Documents served from loopback addresses.
+    allow_loopback_client_metadata: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], public_url: str) -> AuthConfig:
+        mode = (env.get("MCP_AUTH_MODE") or "none").strip().lower()
+        if mode not in get_args(AuthMode):
+            raise SystemExit(
+                f"MCP_AUTH_MODE must be one of none, bearer, oauth, oauth-proxy, not {mode!r}"
+            )
+        algorithms = (
+            tuple(a.strip() for a in (env.get("MCP_AUTH_ALGORITHMS") or "").split(",") if a.strip())
+            or DEFAULT_ALGORITHMS
+        )
+        unsafe = [a for a in algorithms if a not in DEFAULT_ALGORITHMS]
+        if unsafe:
+            raise SystemExit(
+                f"MCP_AUTH_ALGORITHMS: {', '.join(unsafe)} not allowed; choose among "
+                + ", ".join(DEFAULT_ALGORITHMS)
+            )
+        config = cls(
+            mode=mode,  # type: ignore[arg-type]  # checked against AuthMode above
+            allow_unauthenticated=env_flag(env, "MCP_ALLOW_UNAUTHENTICATED"),
+            bearer_tokens=_bearer_tokens(env) if mode == "bearer" else (),
+            issuer=_url(env, "MCP_AUTH_ISSUER"),
+            jwks_url=_url(env, "MCP_AUTH_JWKS_URL"),
+            algorithms=algorithms,
+            leeway=_leeway(env),
+            introspection_url=_url(env, "MCP_AUTH_INTROSPECTION_URL"),
+            client_id=(env.get("MCP_AUTH_CLIENT_ID") or "").strip(),
+            client_secret=(env.get("MCP_AUTH_CLIENT_SECRET") or "").strip(),
+            state_url=(env.get("MCP_STATE_URL") or "").strip() or "sqlite:///mcp-state.sqlite3",
+            state_key=(env.get("MCP_STATE_KEY") or "").strip(),
+            token_ttl=_whole(env, "MCP_AUTH_TOKEN_TTL", 900),
+            refresh_ttl=_whole(env, "MCP_AUTH_REFRESH_TTL", 30 * 86400),
+            clients_file=(env.get("MCP_AUTH_CLIENTS_FILE") or "").strip(),
+            allow_loopback_client_metadata=env_flag(env, "MCP_TEST_ALLOW_LOOPBACK_CLIENT_METADATA"),
+        )
+        if mode in ("oauth", "oauth-proxy") and not public_url:
+            raise SystemExit(
+                f"MCP_AUTH_MODE={mode} needs MCP_PUBLIC_URL, the server's URL as clients reach "
+                "it (such as https://mcp.example.com/mcp): tokens are issued for that audience"
+            )
+        if mode == "oauth" and not config.issuer:
+            raise SystemExit(
+                "MCP_AUTH_MODE=oauth needs MCP_AUTH_ISSUER, the issuer URL of the authorization "
+                "server whose tokens this server accepts"
+            )
+        if mode == "oauth-proxy":
+            if urlsplit(public_url).path != "/mcp":
+                raise SystemExit(
+                    "MCP_AUTH_MODE=oauth-proxy serves its authorization endpoints at the root of "
+                    "the host: MCP_PUBLIC_URL must end in /mcp right after the host, "
+                    f"not {public_url!r}"
+                )
+            from .state import state_keys
+
+            state_keys(config.state_key)  # stops with a message when missing or short
+        return config
+
+
 def _port(env: Mapping[str, str]) -> int:
     port = env.get("MCP_PORT") or env.get("PORT") or "8080"
     if not port.isdigit() or not 0 < int(port) < 65536:
@@ -76,6 +249,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = LOOPBACK_ORIGINS
     credentials: Mapping[str, str] = field(default_factory=dict)
     public_url: str = ""  # MCP_PUBLIC_URL, e.g. https://mcp.example.com/mcp; "" when unset
+    auth: AuthConfig = field(default_factory=AuthConfig)
 
     @classmethod
     def from_env(cls, project: ProjectInfo, env: Mapping[str, str] | None = None) -> Settings:
@@ -99,4 +273,5 @@ class Settings:
             allowed_origins=_list(env.get("MCP_ALLOWED_ORIGINS"), origins),
             credentials={v: env[v] for v in project.credential_variables if env.get(v)},
             public_url=public_url,
+            auth=AuthConfig.from_env(env, public_url),
         )

@@ -1,0 +1,484 @@
+"""Inbound auth (mcpgen.runtime.auth) over real HTTP: the server app served on 127.0.0.1, real
+tokens from real authorization servers (oidc-provider), the official SDK client.
+
+Every negative uses a token a real AS minted, altered only where the attack needs it (`alg:
+none`, HS256 signed with the public key, a tampered payload).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from typing import Any
+
+import anyio
+import httpx
+import httpx2
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from mcp import Client
+from mcp.client.auth import OAuthClientProvider, TokenStorage
+from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import (
+    AuthorizationCodeResult,
+    OAuthClientInformationFull,
+    OAuthClientMetadata,
+    OAuthToken,
+)
+from mcp.types import ToolAnnotations
+from pydantic import AnyUrl
+
+from mcpgen.runtime.config import AuthConfig, Settings
+from mcpgen.runtime.definitions import ToolDef
+from mcpgen.runtime.server import ApiServer, create_http_app
+from mcpgen.runtime.upstream import Reply, Upstream
+from tests.runtime.conftest import make_project
+from tests.support import mcpclient, net
+from tests.support.oidc import AuthServer, authorization_server, follow_to_redirect, signing_keys
+from tests.support.secrets import SecretScan
+
+M2M_SECRET = "m2m-secret-0123456789abcdef"
+APP_SECRET = "app-secret-0123456789abcdef"
+REDIRECT = "http://127.0.0.1:1/callback"
+OTHER = "http://127.0.0.1:9/other"
+SCOPES = "items:read items:write"
+
+
+async def read_items(upstream: Upstream) -> Reply:
+    return Reply(200, "OK", httpx.Headers({"content-type": "application/json"}), b'{"n":1}')
+
+
+async def write_item(upstream: Upstream) -> Reply:
+    return Reply(200, "OK", httpx.Headers({"content-type": "application/json"}), b'{"ok":1}')
+
+
+def _tool(name: str, handler: Any, scopes: tuple[str, ...]) -> ToolDef:
+    return ToolDef(
+        name=name,
+        title=name,
+        description=name,
+        handler=handler,
+        arguments={},
+        input_schema={"type": "object", "properties": {}},
+        output_schema={"type": "object"},
+        annotations=ToolAnnotations(read_only_hint=True),
+        scopes=scopes,
+    )
+
+
+TOOLS = [
+    _tool("read_items", read_items, ("items:read",)),
+    _tool("write_item", write_item, ("items:write",)),
+    _tool("ping", read_items, ()),
+]
+
+
+def _clients() -> list[dict[str, Any]]:
+    return [
+        {
+            "client_id": "m2m",
+            "client_secret": M2M_SECRET,
+            "grant_types": ["client_credentials"],
+            "redirect_uris": [],
+            "response_types": [],
+            "scope": SCOPES,
+        },
+        {
+            "client_id": "app",
+            "client_secret": APP_SECRET,
+            "grant_types": ["authorization_code", "refresh_token"],
+            "redirect_uris": [REDIRECT],
+            "scope": "openid " + SCOPES,
+        },
+    ]
+
+
+@dataclass
+class Setup:
+    url: str  # the MCP endpoint, also the token audience
+    idp: AuthServer
+    same_keys_other_issuer: AuthServer
+    foreign_same_kid: AuthServer
+    foreign_new_kid: AuthServer
+    opaque: AuthServer  # same keys and issuer role, but opaque access tokens
+    server: ApiServer
+    logs: list[str]
+    verifier: Any = None  # the gate's OAuthVerifier
+
+    def token(
+        self, scope: str = SCOPES, resource: str | None = None, idp: AuthServer | None = None
+    ) -> str:
+        issued = (idp or self.idp).client_credentials(
+            "m2m", M2M_SECRET, resource=resource or self.url, scope=scope
+        )
+        token: str = issued["access_token"]
+        return token
+
+
+class _Capture(logging.Handler):
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="module")
+def setup() -> Iterator[Setup]:
+    logs: list[str] = []
+    handler = _Capture(logs)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    built: list[Setup] = []
+    with ExitStack() as stack:
+
+        def factory(base: str) -> Any:
+            url = base + "/mcp"
+            keys = signing_keys("key-a")
+            resources = {
+                url: {"scope": SCOPES},
+                url + "/": {"scope": SCOPES, "ttl": 1},
+                OTHER: {"scope": SCOPES},
+            }
+            opaque = {url: {"scope": SCOPES, "format": "opaque"}}
+
+            def start(jwks: dict[str, Any], found: dict[str, Any] = resources) -> AuthServer:
+                return stack.enter_context(
+                    authorization_server(resources=found, clients=_clients(), jwks=jwks)
+                )
+
+            idp = start(keys)
+            auth = AuthConfig(mode="oauth", issuer=idp.issuer, leeway=0.0)
+            settings = Settings(public_url=url, auth=auth, base_url="http://127.0.0.1:9")
+            server = ApiServer(make_project(title="Items"), settings, TOOLS)
+            built.append(
+                Setup(
+                    url,
+                    idp,
+                    start(keys),
+                    start(signing_keys("key-a")),
+                    start(signing_keys("key-b")),
+                    start(keys, opaque),
+                    server,
+                    logs,
+                )
+            )
+            app = create_http_app(server)
+            built[0].verifier = app.user_middleware[0].kwargs["verifier"]
+            return app
+
+        try:
+            with net.serve_in_thread(factory=factory, timeout=30):
+                yield built[0]
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    header, payload, signature = token.split(".")
+    return (
+        json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))),
+        json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))),
+        signature,
+    )
+
+
+def _post(url: str, token: str | None, body: dict[str, Any]) -> httpx.Response:
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2025-06-18",
+    }
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.post(url, json=body, headers=headers, timeout=10, trust_env=False)
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+
+
+def _challenge(response: httpx.Response) -> dict[str, str]:
+    header = response.headers["www-authenticate"]
+    assert header.startswith("Bearer ")
+    found = {}
+    for part in header[len("Bearer ") :].split(", "):
+        key, _, value = part.partition("=")
+        found[key] = value.strip('"')
+    return found
+
+
+def test_protected_resource_metadata_at_both_well_known_paths(setup: Setup) -> None:
+    origin = setup.url.removesuffix("/mcp")
+    for path in (
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/oauth-protected-resource",
+    ):
+        response = httpx.get(origin + path, trust_env=False)
+        assert response.status_code == 200, path
+        assert response.json() == {
+            "resource": setup.url,
+            "authorization_servers": [setup.idp.issuer],
+            "scopes_supported": ["items:read", "items:write"],
+            "bearer_methods_supported": ["header"],
+            "resource_name": "Items",
+        }
+
+
+def test_no_token_gets_401_with_resource_metadata_and_scope(setup: Setup) -> None:
+    response = _post(setup.url, None, INITIALIZE)
+    assert response.status_code == 401
+    assert _challenge(response) == {
+        "resource_metadata": setup.url.replace("/mcp", "/.well-known/oauth-protected-resource/mcp"),
+        "scope": SCOPES,
+    }
+    assert httpx.get(setup.url.replace("/mcp", "/healthz"), trust_env=False).status_code == 200
+
+
+def _negatives(setup: Setup) -> dict[str, str]:
+    good = setup.token()
+    header, payload, signature = _parts(good)
+    encoded_payload = good.split(".")[1]
+    none_header = _b64(json.dumps({**header, "alg": "none"}).encode())
+    public_pem = (
+        jwt.PyJWK(setup.idp.config["jwks"]["keys"][0])
+        .key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    hs_header = _b64(json.dumps({**header, "alg": "HS256"}).encode())
+    hs_input = f"{hs_header}.{encoded_payload}".encode()
+    hs_signature = _b64(hmac.new(public_pem, hs_input, hashlib.sha256).digest())
+    tampered = _b64(json.dumps({**payload, "scope": "items:read items:write admin"}).encode())
+    id_token = setup.idp.code_flow(
+        "app", REDIRECT, scope="openid items:read", resource=setup.url, secret=APP_SECRET
+    )["id_token"]
+    return {
+        "another resource's audience": setup.token(resource=OTHER),
+        "another issuer, same keys": setup.token(idp=setup.same_keys_other_issuer),
+        "a foreign key with the same kid": setup.token(idp=setup.foreign_same_kid),
+        "a foreign key with an unknown kid": setup.token(idp=setup.foreign_new_kid),
+        "alg none": f"{none_header}.{encoded_payload}.",
+        "HS256 signed with the public key": f"{hs_header}.{encoded_payload}.{hs_signature}",
+        "a tampered payload": f"{good.split('.')[0]}.{tampered}.{signature}",
+        "an id_token": id_token,
+        "garbage": "not-a-token-at-all",
+    }
+
+
+def test_every_bad_token_gets_401_invalid_token(setup: Setup) -> None:
+    scan = SecretScan()
+    for name, token in _negatives(setup).items():
+        response = _post(setup.url, token, INITIALIZE)
+        assert response.status_code == 401, name
+        challenge = _challenge(response)
+        assert challenge["error"] == "invalid_token", name
+        assert challenge["scope"] == SCOPES and "resource_metadata" in challenge, name
+        scan.add(token)
+        scan.check([response.text, response.headers["www-authenticate"]], f"the answer to {name}")
+    scan.check(setup.logs, "the server's log")
+
+
+def test_an_expired_token_gets_401(setup: Setup) -> None:
+    # the AS issues 1 s tokens for the URL spelled with a trailing slash (an accepted
+    # spelling of this server's audience); leeway is 0 in this server. The refusal names
+    # expiry, which is checked only once the signature holds.
+    token = setup.idp.code_flow(
+        "app", REDIRECT, scope="items:read", resource=setup.url + "/", secret=APP_SECRET
+    )["access_token"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 1 and claims["aud"] == setup.url + "/"
+    time.sleep(max(0.0, claims["exp"] + 1.1 - time.time()))
+    response = _post(setup.url, token, INITIALIZE)
+    assert response.status_code == 401
+    assert _challenge(response)["error_description"] == "token expired"
+
+
+def _call(name: str) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": 2,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": {}},
+    }
+
+
+def test_a_missing_scope_is_403_insufficient_scope_and_tools_are_filtered(setup: Setup) -> None:
+    reader = setup.token(scope="items:read")
+    response = _post(setup.url, reader, _call("write_item"))
+    assert response.status_code == 403
+    challenge = _challenge(response)
+    assert (challenge["error"], challenge["scope"]) == ("insufficient_scope", "items:write")
+    assert challenge["resource_metadata"].endswith("/.well-known/oauth-protected-resource/mcp")
+    headers = {"Authorization": f"Bearer {reader}"}
+    listed = mcpclient.list_tools_sync(setup.url, headers=headers)
+    assert [t.name for t in listed] == ["read_items", "ping"]
+    result = mcpclient.call_tool_sync(setup.url, "read_items", headers=headers)
+    assert not result.is_error and result.structured_content == {"n": 1}
+    everything = {"Authorization": f"Bearer {setup.token()}"}
+    assert len(mcpclient.list_tools_sync(setup.url, headers=everything)) == 3
+    # one serialisation per visible set: every tool, and the reader's two
+    keys = set(setup.server._listed_wire)
+    assert keys == {None, frozenset({"read_items", "ping"})}
+
+
+def test_unknown_kids_refetch_the_keys_at_most_once_per_interval(setup: Setup) -> None:
+    stranger = setup.token(idp=setup.foreign_new_kid)
+    keys = setup.verifier.keys
+    before = keys.fetches
+    for _ in range(5):
+        assert _post(setup.url, stranger, INITIALIZE).status_code == 401
+    assert keys.fetches - before <= 1
+
+
+class _Storage(TokenStorage):
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info
+
+
+class HeadlessBrowser:
+    """The user's side of the code flow: follows the authorization URL to the redirect URI."""
+
+    def __init__(self, redirect_uri: str) -> None:
+        self.redirect_uri = redirect_uri
+        self.landed = ""
+
+    async def redirect(self, url: str) -> None:
+        def follow() -> str:
+            with httpx.Client(timeout=10, trust_env=False) as browser:
+                return follow_to_redirect(browser, url, self.redirect_uri)
+
+        self.landed = await anyio.to_thread.run_sync(follow)
+
+    async def callback(self) -> AuthorizationCodeResult:
+        query = httpx.URL(self.landed).params
+        return AuthorizationCodeResult(
+            code=query["code"], state=query.get("state"), iss=query.get("iss")
+        )
+
+
+async def _with_auth(url: str, auth: httpx2.Auth) -> tuple[list[str], str]:
+    async with httpx2.AsyncClient(auth=auth, timeout=20, trust_env=False) as http:
+        transport = streamable_http_client(url, http_client=http)
+        async with Client(transport, mode="legacy") as client:
+            names = [t.name for t in (await client.list_tools()).tools]
+            result = await client.call_tool("read_items", {})
+            return names, mcpclient.text_of(result)
+
+
+def test_the_sdk_client_completes_the_whole_flow(setup: Setup) -> None:
+    """401 → metadata discovery → dynamic registration → code + PKCE with resource → token →
+    tool call, with the official SDK's OAuthClientProvider against the real AS."""
+    browser = HeadlessBrowser(REDIRECT)
+    storage = _Storage()
+    provider = OAuthClientProvider(
+        server_url=setup.url,
+        client_metadata=OAuthClientMetadata(
+            redirect_uris=[AnyUrl(REDIRECT)],
+            client_name="sdk test client",
+            grant_types=["authorization_code", "refresh_token"],
+            token_endpoint_auth_method="client_secret_post",
+        ),
+        storage=storage,
+        redirect_handler=browser.redirect,
+        callback_handler=browser.callback,
+    )
+    names, text = anyio.run(_with_auth, setup.url, provider)
+    assert names == ["read_items", "write_item", "ping"]
+    assert json.loads(text) == {"n": 1}
+    assert storage.client is not None and storage.tokens is not None  # registered, then signed in
+    claims = jwt.decode(storage.tokens.access_token, options={"verify_signature": False})
+    assert claims["aud"] == setup.url and claims["iss"] == setup.idp.issuer
+
+
+def test_the_sdk_client_with_client_credentials(setup: Setup) -> None:
+    provider = ClientCredentialsOAuthProvider(
+        server_url=setup.url,
+        storage=_Storage(),
+        client_id="m2m",
+        client_secret=M2M_SECRET,
+        scope="items:read",
+        issuer=setup.idp.issuer,
+    )
+    names, text = anyio.run(_with_auth, setup.url, provider)
+    # the SDK asks for the scopes the 401 names (all of them), not its configured one
+    assert names == ["read_items", "write_item", "ping"] and json.loads(text) == {"n": 1}
+
+
+def test_opaque_tokens_are_introspected(setup: Setup) -> None:
+    from mcpgen.runtime.auth import OAuthVerifier, TokenRefusedError
+
+    idp = setup.opaque
+    config = AuthConfig(mode="oauth", issuer=idp.issuer, client_id="m2m", client_secret=M2M_SECRET)
+    verifier = OAuthVerifier(config, setup.url, 10)
+    opaque = idp.client_credentials("m2m", M2M_SECRET, resource=setup.url, scope="items:read")
+    token = opaque["access_token"]
+    assert token.count(".") != 2  # really opaque
+
+    async def check() -> None:
+        try:
+            found = await verifier.verify(token)
+            assert (found.scopes, found.client_id) == (["items:read"], "m2m")
+            with pytest.raises(TokenRefusedError, match="inactive token"):
+                await verifier.verify("opaque-but-unknown-token")
+            without = OAuthVerifier(replace(config, client_id=""), setup.url, 10)
+            with pytest.raises(TokenRefusedError, match="not a JWT"):
+                await without.verify(token)
+        finally:
+            await verifier.aclose()
+
+    anyio.run(check)
+
+
+def test_bearer_mode_accepts_only_its_static_tokens() -> None:
+    tokens = ("first-token-0123456789", "second-token-0123456789")
+    settings = Settings(auth=AuthConfig(mode="bearer", bearer_tokens=tokens), host="0.0.0.0")
+    app = create_http_app(ApiServer(make_project(), settings, TOOLS))
+    with net.serve_in_thread(app) as base:
+        url = base + "/mcp"
+        missing = _post(url, None, INITIALIZE)
+        assert missing.status_code == 401
+        assert missing.headers["www-authenticate"] == 'Bearer realm="mcp"'
+        wrong = _post(url, "third-token-0123456789", INITIALIZE)
+        assert wrong.status_code == 401 and _challenge(wrong)["error"] == "invalid_token"
+        for token in tokens:  # every tool: static tokens carry no scopes
+            listed = mcpclient.list_tools_sync(url, headers={"Authorization": f"Bearer {token}"})
+            assert [t.name for t in listed] == ["read_items", "write_item", "ping"]
+        metadata = httpx.get(base + "/.well-known/oauth-protected-resource", trust_env=False)
+        assert metadata.status_code == 404  # no authorization server to advertise

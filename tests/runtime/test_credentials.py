@@ -1,0 +1,138 @@
+"""Upstream credentials (mcpgen.runtime.credentials): OAuth 2 client credentials from a real
+authorization server (oidc-provider), sent to a real recording upstream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import anyio
+import jwt
+import pytest
+
+from mcpgen.runtime.config import Settings
+from mcpgen.runtime.credentials import NotConfiguredError, UpstreamAuthError
+from mcpgen.runtime.definitions import Scheme
+from mcpgen.runtime.upstream import Upstream
+from tests.runtime.conftest import Recorder, make_project
+from tests.support.oidc import AuthServer, authorization_server
+
+pytestmark = pytest.mark.anyio
+API = "http://127.0.0.1:9/api"  # the audience the AS puts in tokens for the upstream API
+SECRET = "m2m-secret-0123456789"
+VARIABLES = (
+    "API_TOKEN", "API_CLIENT_ID", "API_CLIENT_SECRET", "API_TOKEN_URL", "API_AUTHORIZE_URL",
+    "API_SCOPES",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[AuthServer]:
+    client = {
+        "client_id": "m2m",
+        "client_secret": SECRET,
+        "grant_types": ["client_credentials"],
+        "redirect_uris": [],
+        "response_types": [],
+    }
+    with authorization_server(
+        resources={API: {"scope": "items:read items:write"}},
+        clients=[client],
+        default_resource=API,
+        client_credentials_ttl=8,
+    ) as server:
+        yield server
+
+
+def oauth_upstream(url: str, idp: AuthServer, **given: str) -> Upstream:
+    scheme = Scheme(
+        kind="oauth2",
+        variables=VARIABLES,
+        token_url=idp.token_endpoint,
+        scopes=("items:read",),
+    )
+    project = make_project(
+        schemes={"oauth": scheme, "key": Scheme("api_key", ("KEY",), param="X-Key")}
+    )
+    credentials = {"API_CLIENT_ID": "m2m", "API_CLIENT_SECRET": SECRET, **given}
+    settings = Settings(base_url=url, retries=0, credentials=credentials)
+    return Upstream(project, settings)
+
+
+def bearer(rec: Recorder, index: int) -> str:
+    return rec.seen[index].headers["authorization"].removeprefix("Bearer ")
+
+
+async def test_one_token_for_many_concurrent_calls_renewed_before_expiry(
+    recorder: tuple[Recorder, str], idp: AuthServer
+) -> None:
+    rec, url = recorder
+    async with oauth_upstream(url, idp) as api:
+        async with anyio.create_task_group() as group:
+            for _ in range(8):
+                group.start_soon(lambda: api.request("GET", "/x", security=(("oauth",),)))
+        source = api.credentials.client_credentials("oauth")
+        assert source is not None and source.fetches == 1  # single-flight
+        tokens = {bearer(rec, i) for i in range(8)}
+        assert len(tokens) == 1
+        claims = jwt.decode(tokens.pop(), options={"verify_signature": False})
+        assert (claims["aud"], claims["client_id"], claims["scope"]) == (API, "m2m", "items:read")
+        await anyio.sleep(4.2)  # past half of its 8 s life: renewed before it expires
+        await api.request("GET", "/x", security=(("oauth",),))
+        assert source.fetches == 2 and bearer(rec, 8) != bearer(rec, 0)
+
+
+async def test_a_401_renews_the_token_and_retries_once(
+    recorder: tuple[Recorder, str], idp: AuthServer
+) -> None:
+    rec, url = recorder
+    rec.queue(401, {"message": "token revoked"})
+    rec.queue(200, {"ok": True})
+    async with oauth_upstream(url, idp) as api:
+        reply = await api.request("POST", "/x", security=(("oauth",),))
+        assert reply.status == 200 and len(rec.seen) == 2
+        assert bearer(rec, 0) != bearer(rec, 1)
+        rec.queue(401, {"message": "no"})
+        rec.queue(401, {"message": "still no"})
+        reply = await api.request("GET", "/x", security=(("oauth",),))
+        assert reply.status == 401 and len(rec.seen) == 4  # once, not in a loop
+
+
+async def test_alternatives_pick_the_first_configured(
+    recorder: tuple[Recorder, str], idp: AuthServer
+) -> None:
+    rec, url = recorder
+    async with oauth_upstream(url, idp, KEY="key-123456") as api:
+        await api.request("GET", "/x", security=(("key",), ("oauth",)))
+        await api.request("GET", "/x", security=(("nothing",), ("oauth",)))
+    assert rec.seen[0].headers["x-key"] == "key-123456"
+    assert "authorization" not in rec.seen[0].headers
+    assert rec.seen[1].headers["authorization"].startswith("Bearer ey")
+
+
+async def test_refused_client_credentials_name_the_variables_not_the_secret(
+    recorder: tuple[Recorder, str], idp: AuthServer
+) -> None:
+    _, url = recorder
+    async with oauth_upstream(url, idp, API_CLIENT_SECRET="wrong-secret-0123456") as api:
+        with pytest.raises(UpstreamAuthError) as caught:
+            await api.request("GET", "/x", security=(("oauth",),))
+    message = str(caught.value)
+    assert "API_CLIENT_ID and API_CLIENT_SECRET" in message and "invalid_client" in message
+    assert "wrong-secret" not in message
+
+
+async def test_missing_credentials_name_every_way_to_configure(
+    recorder: tuple[Recorder, str], idp: AuthServer
+) -> None:
+    rec, url = recorder
+    api = oauth_upstream(url, idp)
+    api.credentials.given = {}
+    with pytest.raises(NotConfiguredError) as caught:
+        await api.request("GET", "/x", security=(("key",), ("oauth",)))
+    assert str(caught.value) == (
+        "no upstream credentials are configured: set KEY (security scheme 'key'); or set "
+        "API_CLIENT_ID and API_CLIENT_SECRET or API_TOKEN (security scheme 'oauth')"
+    )
+    async with api:
+        await api.request("GET", "/x", security=(("key",), ()))  # `{}`: anonymous allowed
+    assert "authorization" not in rec.seen[0].headers and "x-key" not in rec.seen[0].headers

@@ -1,0 +1,156 @@
+"""oauth-proxy's client registration (mcpgen.runtime.proxy) over real HTTP: Client ID Metadata
+Documents fetched from a real HTTPS server whose certificate comes from a test CA, trusted by
+the server through `SSL_CERT_FILE`; loopback documents accepted only when the test-only
+allowance `MCP_TEST_ALLOW_LOOPBACK_CLIENT_METADATA` is on, which it is not by default."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mcpgen.runtime.config import AuthConfig, Settings
+from mcpgen.runtime.definitions import Scheme
+from mcpgen.runtime.server import ApiServer, create_http_app
+from tests.runtime.conftest import make_project
+from tests.runtime.test_auth import TOOLS
+from tests.support import net
+from tests.support.tls import TestCA, serve_https
+
+REDIRECT = "http://127.0.0.1:1/callback"
+VARIABLES = ("T", "UPSTREAM_ID", "UPSTREAM_SECRET", "TU", "AU", "SC")
+
+
+def documents() -> Starlette:
+    async def document(request: Request) -> Response:
+        name = request.path_params["name"]
+        url = str(request.url)
+        body: Any = {
+            "client_id": url,
+            "client_name": "Doc <b>Client</b>",
+            "redirect_uris": [REDIRECT],
+            "token_endpoint_auth_method": "none",
+        }
+        if name == "wrong.json":
+            body["client_id"] = url.replace("wrong", "other")
+        if name == "secret.json":
+            body["client_secret"] = "a-secret-in-a-public-document"
+        if name == "big.json":
+            body["padding"] = "x" * 11_000
+        return Response(json.dumps(body), media_type="application/json")
+
+    return Starlette(routes=[Route("/{name}", document)])
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    ca = TestCA(tmp_path_factory.mktemp("ca"))
+    with serve_https(documents(), ca) as base:
+        yield base, ca.bundle
+
+
+def proxy_app(base: str, tmp: Path, *, allow_loopback: bool) -> Any:
+    scheme = Scheme(
+        kind="oauth2",
+        variables=VARIABLES,
+        authorize_url="https://idp.example/authorize",
+        code_token_url="https://idp.example/token",
+    )
+    auth = AuthConfig(
+        mode="oauth-proxy",
+        state_url=f"sqlite:///{tmp}/state-{allow_loopback}.sqlite3",
+        state_key="k" * 40,
+        allow_loopback_client_metadata=allow_loopback,
+    )
+    settings = Settings(
+        public_url=base + "/mcp", auth=auth, credentials={"UPSTREAM_ID": "mcp-server"}
+    )
+    return create_http_app(ApiServer(make_project(schemes={"oauth": scheme}), settings, TOOLS))
+
+
+def authorize(base: str, client_id: str) -> httpx.Response:
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT,
+        "code_challenge": "c" * 43,
+        "code_challenge_method": "S256",
+        "state": "s",
+        "resource": base + "/mcp",
+    }
+    return httpx.get(f"{base}/authorize?{urlencode(query)}", trust_env=False, timeout=15)
+
+
+def test_metadata_documents_behind_the_loopback_allowance(
+    docs: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc_base, bundle = docs
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # the test CA, as a deployment would
+    assert AuthConfig().allow_loopback_client_metadata is False
+    assert Settings.from_env(make_project(), {}).auth.allow_loopback_client_metadata is False
+    with net.serve_in_thread(factory=lambda b: proxy_app(b, tmp_path, allow_loopback=False)) as off:
+        refused = authorize(off, f"{doc_base}/client.json")
+        assert refused.status_code == 400 and "not found" in refused.text
+        metadata = httpx.get(off + "/.well-known/oauth-authorization-server", trust_env=False)
+        assert metadata.json()["client_id_metadata_document_supported"] is True
+        assert metadata.json()["code_challenge_methods_supported"] == ["S256"]
+    with net.serve_in_thread(factory=lambda b: proxy_app(b, tmp_path, allow_loopback=True)) as on:
+        accepted = authorize(on, f"{doc_base}/client.json")
+        assert accepted.status_code == 302
+        consent = httpx.get(accepted.headers["location"], trust_env=False)
+        assert consent.status_code == 200
+        assert "Doc &lt;b&gt;Client&lt;/b&gt;" in consent.text and "<b>Client" not in consent.text
+        assert consent.headers["x-frame-options"] == "DENY"
+        for bad in ("wrong.json", "secret.json", "big.json"):
+            assert authorize(on, f"{doc_base}/{bad}").status_code == 400, bad
+        assert authorize(on, doc_base.replace("https", "http") + "/client.json").status_code == 400
+        wrong_target = httpx.get(
+            str(authorize(on, f"{doc_base}/client.json").url).replace("%2Fmcp", "%2Fother"),
+            trust_env=False,
+        )
+        assert "invalid_target" in wrong_target.headers.get("location", wrong_target.text)
+
+
+def test_untrusted_ca_is_refused(docs: tuple[str, Path], tmp_path: Path) -> None:
+    doc_base, _ = docs  # SSL_CERT_FILE unset: the system's trust store knows no test CA
+    with net.serve_in_thread(factory=lambda b: proxy_app(b, tmp_path, allow_loopback=True)) as on:
+        assert authorize(on, f"{doc_base}/client.json").status_code == 400
+
+
+def test_a_consent_post_without_its_csrf_token_is_refused(
+    docs: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc_base, bundle = docs
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    with (
+        net.serve_in_thread(factory=lambda b: proxy_app(b, tmp_path, allow_loopback=True)) as on,
+        httpx.Client(trust_env=False, timeout=15) as browser,
+    ):
+        consent_url = authorize(on, f"{doc_base}/client.json").headers["location"]
+        page = browser.get(consent_url)
+        tx = consent_url.split("tx=")[1]
+        forged = browser.post(
+            on + "/oauth/consent", data={"tx": tx, "csrf": "forged", "decision": "approve"}
+        )
+        assert forged.status_code == 403
+        assert "csrf" in page.text
+        with httpx.Client(trust_env=False, timeout=15) as attacker:  # no CSRF cookie
+            csrf = page.text.split("name='csrf' value='")[1].split("'")[0]
+            stolen = attacker.post(
+                on + "/oauth/consent", data={"tx": tx, "csrf": csrf, "decision": "approve"}
+            )
+            assert stolen.status_code == 403
+        approved = browser.post(
+            on + "/oauth/consent", data={"tx": tx, "csrf": csrf, "decision": "approve"}
+        )
+        assert approved.status_code == 302
+        assert approved.headers["location"].startswith("https://idp.example/authorize?")
