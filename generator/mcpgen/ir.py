@@ -66,6 +66,8 @@ RUNTIME_MODULES = (
     "definitions",
     "encoding",
     "logs",
+    "metrics",
+    "observability",
     "server",
     "shaping",
     "upstream",
