@@ -4,4 +4,6 @@
 - `procs`: subprocesses in their own session, bounded waits, group killed on exit.
 - `node`: the MCP Inspector CLI and the conformance suite from `tools/node`.
 - `mcpclient`: the official Python MCP client against a server over HTTP.
+- `cluster`: replicas of a server behind Caddy (round robin, active health checks), with a
+  shared environment (e.g. `MCP_STATE_URL` of one Redis) for every replica.
 """
