@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from .config import Settings
 from .definitions import ProjectInfo, ToolDef
 from .encoding import ArgumentError
+from .observability import observe_http
 from .upstream import NotConfiguredError, Reply, Upstream
 
 __all__ = [
@@ -263,7 +264,8 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 def create_http_app(server: ApiServer) -> Starlette:
-    """The Streamable HTTP app: MCP at /mcp (stateless), GET /healthz outside any auth."""
+    """The Streamable HTTP app: MCP at /mcp (stateless), GET /healthz outside any auth,
+    GET /metrics, and a JSON log line per request (`observability`)."""
     settings = server.app_settings
     app = server.streamable_http_app(
         streamable_http_path="/mcp",
@@ -280,4 +282,4 @@ def create_http_app(server: ApiServer) -> Starlette:
             yield
 
     app.router.lifespan_context = lifespan
-    return app
+    return observe_http(server, app)

@@ -8,6 +8,7 @@ changes. This project's own values live in ``project.py``, its tools under ``too
 Modules: ``definitions`` (what generated code declares), ``config`` (settings from the
 environment), ``encoding`` (arguments → HTTP request parts), ``upstream`` (the shared HTTP
 client), ``server`` (the MCP server and its HTTP app), ``resources`` and ``compact`` (only in
-projects that use them), ``shaping`` (reply fields to keep), ``logs`` (what is logged),
-``cli`` (the console script).
+projects that use them), ``shaping`` (reply fields to keep), ``logs`` (JSON log lines),
+``observability`` (a log line per request and per upstream call, traces), ``metrics``
+(Prometheus, ``GET /metrics``), ``cli`` (the console script, and the drain on SIGTERM).
 """
