@@ -196,6 +196,20 @@ def test_dockerignore_lets_in_only_what_the_image_copies() -> None:
     assert ".env" not in allowed
 
 
+def test_the_lambda_stage_adds_the_adapter_in_response_stream_mode() -> None:
+    stage = dockerfile_stages()["lambda"]
+    assert stage[0] == ("FROM", "server AS lambda"), "the lambda stage runs the same image"
+    (copied,) = [rest for i, rest in stage if i == "COPY"]
+    assert copied.startswith("--from=public.ecr.aws/awsguru/aws-lambda-adapter:")
+    assert copied.endswith(" /opt/extensions/lambda-adapter")
+    env = image_env("lambda")
+    assert env["AWS_LWA_INVOKE_MODE"] == "response_stream"
+    assert env["AWS_LWA_READINESS_CHECK_PATH"] == HEALTH
+    assert env["MCP_TRUSTED_PROXIES"] == "127.0.0.1"  # the adapter calls from loopback
+    final = list(dockerfile_stages().values())[-1]
+    assert final == [("FROM", "server")], "`docker build .` must give the server, not Lambda"
+
+
 def test_the_start_command_serves_health_and_mcp_to_the_public_host(upstream: str) -> None:
     """The image's exact CMD, run outside a container: it listens on 0.0.0.0 and PORT,
     answers the health check, serves /mcp to its public Host (421 to others), and drains

@@ -110,6 +110,7 @@ async def _stdio(server: ApiServer) -> None:
 
 
 async def _sse(server: ApiServer) -> None:
+    observe_server(server)
     settings = server.app_settings
     async with server.upstream:
         await server.run_sse_async(
