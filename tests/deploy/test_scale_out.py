@@ -1,7 +1,11 @@
 """Two replicas of a generated server behind a real load balancer (Caddy, round_robin, active
 health checks on /healthz), all on 127.0.0.1: a client's calls spread over both with no
 errors in both protocol eras; a replica killed mid-run costs no call that was not in flight,
-and the health checks take it out (and bring it back when it returns)."""
+and the health checks take it out (and bring it back when it returns).
+
+Only the Streamable HTTP endpoint is balanced here: the legacy HTTP+SSE transport
+(`--transport sse`) keeps each session in one process's memory, so it needs sticky routing
+instead (the generated README says so)."""
 
 from __future__ import annotations
 
