@@ -15,6 +15,9 @@ import anyio
 import httpx
 import pytest
 from mcp import MCPError
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend
+from mcp.server.auth.provider import AccessToken
+from starlette.middleware.authentication import AuthenticationMiddleware
 
 from mcpgen.runtime.config import Operations, Settings
 from mcpgen.runtime.logs import JsonFormatter
@@ -201,3 +204,40 @@ def test_metrics_are_closed_off_loopback_unless_a_token_or_port_is_set(
         assert httpx.get(f"{url}/metrics").status_code == 404  # served on its own port
     with serving(settings_for(upstream, metrics=False)) as url:
         assert httpx.get(f"{url}/metrics").status_code == 404
+
+
+class Verifier:
+    """Accepts one token, for the subject `alice` of client `desk-app`."""
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        if token != TOKEN:
+            return None
+        return AccessToken(token=token, client_id="desk-app", scopes=[], subject="alice")
+
+
+TOKEN = "mcp-token-71c0ffee"
+
+
+def test_the_request_line_names_the_caller_when_auth_is_on(
+    recorder: tuple[Recorder, str], logged: pytest.LogCaptureFixture
+) -> None:
+    """With the SDK's bearer authentication in front (as auth modes put it), the request
+    line carries the token's subject and client, never the token."""
+    rec, upstream = recorder
+    rec.queue(200, {"id": ITEM_ID})
+    server = ApiServer(make_project(), settings_for(upstream), [ITEM])
+    app = create_http_app(server)
+    app.add_middleware(AuthenticationMiddleware, backend=BearerAuthBackend(Verifier()))
+    with net.serve_in_thread(app) as url:
+        result = mcpclient.call_tool_sync(
+            f"{url}/mcp",
+            "get_item",
+            {"itemId": ITEM_ID},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+    assert not result.is_error
+    (call,) = [line for line in events(logged, "request") if line.get("tool")]
+    assert (call["subject"], call["client_id"]) == ("alice", "desk-app")
+    scan = SecretScan()
+    scan.add(TOKEN, KEY)
+    scan.check([JsonFormatter().format(r) for r in logged.records], "JSON log lines")
