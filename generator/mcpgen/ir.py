@@ -352,6 +352,12 @@ class Project(_Frozen):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def deployed_url_example(self) -> str:
+        """A deployed server's URL for the README's client configs: Fly's when it has one."""
+        return self.fly_public_url if self.deploy.fly else "https://mcp.example.com/mcp"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def container_class(self) -> str:
         return CONTAINER_CLASS
 
