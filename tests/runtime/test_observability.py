@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,8 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 
 from mcpgen.runtime.config import Operations, Settings
 from mcpgen.runtime.logs import JsonFormatter
+from mcpgen.runtime.metrics import serve_metrics_port
+from mcpgen.runtime.observability import observe_server
 from mcpgen.runtime.server import ApiServer, create_http_app
 from mcpgen.runtime.upstream import Reply, Upstream
 from tests.runtime.conftest import Recorder, make_project
@@ -241,3 +244,31 @@ def test_the_request_line_names_the_caller_when_auth_is_on(
     scan = SecretScan()
     scan.add(TOKEN, KEY)
     scan.check([JsonFormatter().format(r) for r in logged.records], "JSON log lines")
+
+
+def test_a_metrics_port_in_use_stops_the_server_with_a_message() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = ApiServer(make_project(), settings_for("", metrics_port=port), [ITEM])
+        observer = observe_server(server)
+        with pytest.raises(
+            SystemExit, match=f"MCP_METRICS_PORT: cannot listen on 127.0.0.1:{port}"
+        ):
+            serve_metrics_port(observer.metrics, server.app_settings)
+
+
+def test_the_metrics_port_serves_the_metrics() -> None:
+    port = net.free_port()
+    server = ApiServer(make_project(), settings_for("", metrics_port=port), [ITEM])
+    observer = observe_server(server)
+    observer.metrics.tool_calls.labels("get_item", "ok").inc()
+    listener = serve_metrics_port(observer.metrics, server.app_settings)
+    assert listener is not None
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    finally:
+        listener.shutdown()
+        listener.server_close()
+    assert sample(text, "mcp_tool_calls_total", tool="get_item", outcome="ok") == 1
