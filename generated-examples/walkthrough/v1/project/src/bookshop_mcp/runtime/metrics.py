@@ -139,7 +139,11 @@ def serve_metrics_port(metrics: Metrics, settings: Settings) -> WSGIServer | Non
     ops = settings.ops
     if not ops.metrics or ops.metrics_port is None:
         return None
-    server, _thread = start_wsgi_server(
-        ops.metrics_port, addr=ops.metrics_host or settings.host, registry=metrics.registry
-    )
+    host = ops.metrics_host or settings.host
+    try:
+        server, _thread = start_wsgi_server(ops.metrics_port, addr=host, registry=metrics.registry)
+    except OSError as exc:
+        raise SystemExit(
+            f"MCP_METRICS_PORT: cannot listen on {host}:{ops.metrics_port} ({exc.strerror})"
+        ) from None
     return server
