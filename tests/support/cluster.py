@@ -9,10 +9,12 @@
 
 Caddy balances with `round_robin` and checks each replica's `/healthz` every
 `health_interval`; a request whose connection to a replica is refused is tried on another
-(`lb_try_duration`), which is safe because it never reached a server. Every replica gets
-the same environment: `env`, plus `MCP_STATE_URL` when `state_url` is given (state shared
-through Redis), plus `MCP_PUBLIC_URL` of the front, so each accepts the `Host` that Caddy
-passes on. Everything is stopped on exit.
+(`lb_try_duration`), which is safe because it never reached a server. Caddy opens a fresh
+connection per request (`keepalive off`), so that holds for every request not in flight.
+
+Every replica gets the same environment: `env`, plus `MCP_STATE_URL` when `state_url` is
+given (state shared through Redis), plus `MCP_PUBLIC_URL` of the front, so each accepts the
+`Host` that Caddy passes on. Everything is stopped on exit.
 """
 
 from __future__ import annotations
@@ -149,6 +151,11 @@ http://127.0.0.1:{front} {{
 		health_timeout 1s
 		health_fails 1
 		health_passes 1
+		# a fresh connection per request: a request bound for a killed replica then fails
+		# to connect (and is tried elsewhere) instead of dying on a pooled connection
+		transport http {{
+			keepalive off
+		}}
 	}}
 }}
 """
