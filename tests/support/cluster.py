@@ -13,8 +13,8 @@ Caddy balances with `round_robin` and checks each replica's `/healthz` every
 connection per request (`keepalive off`), so that holds for every request not in flight.
 
 Every replica gets the same environment: `env`, plus `MCP_STATE_URL` when `state_url` is
-given (state shared through Redis), plus `MCP_PUBLIC_URL` of the front, so each accepts the
-`Host` that Caddy passes on. Everything is stopped on exit.
+given (state shared through Redis), and `MCP_PUBLIC_URL` of the front unless `env` sets it,
+so each accepts the `Host` that Caddy passes on. Everything is stopped on exit.
 """
 
 from __future__ import annotations
@@ -173,11 +173,9 @@ def cluster(
 ) -> Iterator[Cluster]:
     """`replicas` servers (`argv_for(port)` each) behind Caddy; see the module's text."""
     front, admin = net.free_port(), net.free_port()
-    shared = {
-        **(env or {}),
-        "MCP_PUBLIC_URL": f"http://127.0.0.1:{front}/mcp",
-        # a replica on loopback needs no auth; a test of auth sets its own variables
-    }
+    # The front's URL is each replica's public URL unless `env` says otherwise; a replica
+    # on loopback needs no auth, and a test of auth passes its own variables in `env`.
+    shared = {"MCP_PUBLIC_URL": f"http://127.0.0.1:{front}/mcp", **(env or {})}
     if state_url is not None:
         shared["MCP_STATE_URL"] = state_url
     members = [
