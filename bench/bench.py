@@ -12,7 +12,8 @@ Sections (bench/README.md says what each figure means):
    server (bench/peer_server.py), and tools/call vs a direct upstream GET;
 3. serving vs openapi-mcp-generator's server, over HTTP and over stdio: start to first
    tools/list, RSS, warm tools/list, on Bookshop and on the big APIs cached under
-   .cache/corpus/ (skipped with a note when absent).
+   .cache/corpus/ (skipped with a note when absent);
+4. tracing cost: tools/call with OpenTelemetry off, disabled, and on (OTLP to a local sink).
 
 Every server binds 127.0.0.1 on a port the OS picked, runs in its own process group and
 is stopped when its measurement ends; every wait and loop is bounded. Progress goes to
@@ -839,6 +840,92 @@ def serve_bookshop(project: Path, calls: int, results: Results) -> Serving | Non
     return started["mcpgen"]
 
 
+@contextlib.contextmanager
+def otlp_sink(received: list[int]) -> Iterator[str]:
+    """An OTLP/HTTP receiver on 127.0.0.1 that accepts every export; appends each export's
+    size in bytes to `received`."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Sink(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(len(self.rfile.read(int(self.headers.get("content-length") or 0))))
+            self.send_response(200)
+            self.send_header("content-type", "application/x-protobuf")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer((HOST, 0), Sink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{HOST}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+TRACING_OFF = "tracing off"
+TRACING_DISABLED = "OTEL_SDK_DISABLED=true"
+TRACING_ON = "tracing on"
+
+
+def serve_tracing(project: Path, calls: int, results: Results) -> None:
+    """Section 4: the generated Bookshop server three times, tools/call interleaved:
+    tracing off (no OTEL_* variable), off by OTEL_SDK_DISABLED, and on (batched OTLP
+    exports to a local sink). Off and disabled take the same path, so their difference is
+    the noise floor; on vs off is what tracing costs."""
+    exports: list[int] = []
+    with (
+        bookshop_upstream() as url,
+        otlp_sink(exports) as sink,
+        contextlib.ExitStack() as stack,
+    ):
+        variants = {
+            TRACING_OFF: {},
+            TRACING_DISABLED: {"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": sink},
+            TRACING_ON: {"OTEL_EXPORTER_OTLP_ENDPOINT": sink},
+        }
+        actions: dict[str, Callable[[], object]] = {}
+        for who, extra in variants.items():
+            port = free_port()
+            argv, env = generated_argv(project, "bookshop", port)
+            env = {k: v for k, v in env.items() if not k.startswith("OTEL_")}
+            env |= {"UPSTREAM_BASE_URL": url, "UPSTREAM_API_KEY": API_KEY, **extra}
+            progress(f"serve Bookshop over HTTP: {who}")
+            server, client = stack.enter_context(http_session(argv, env, port))
+            started = attempt(
+                results,
+                f"Bookshop server, {who}",
+                lambda server=server, client=client: wait_http_handshake(server, client) or True,
+            )
+            if started is None:
+                continue
+            actions[who] = tool_call(client, "get_book", {"bookId": "b1"})
+        progress(f"tracing: {calls} x get_book per variant, interleaved")
+        latency = attempt(results, "tracing rounds", partial(interleaved_ms, actions, calls)) or {}
+    results.notes.append(
+        f"tracing on: the local OTLP sink received {len(exports)} exports, {sum(exports)} bytes"
+    )
+    section = "4 tracing cost"
+    figure = f"Bookshop over HTTP: tools/call get_book x{calls}"
+    for i, label in enumerate(("p50", "p95")):
+        for ours, peer in ((TRACING_OFF, TRACING_DISABLED), (TRACING_ON, TRACING_OFF)):
+            mine, theirs = latency.get(ours), latency.get(peer)
+            results.rows.append(
+                Row(
+                    section,
+                    f"{figure}, {label}, {ours}",
+                    "ms",
+                    None if mine is None else mine[i],
+                    peer,
+                    None if theirs is None else theirs[i],
+                )
+            )
+
+
 def bookshop_rows(
     ours: Serving | None,
     hand: Serving | None,
@@ -878,6 +965,7 @@ def serve_spec(spec: Spec, work: Path, peer: PeerTool, calls: int, results: Resu
     if ours_dir.is_dir():
         if spec.key == "bookshop":
             ours_http = serve_bookshop(ours_dir, calls, results)
+            serve_tracing(ours_dir, calls, results)
         else:
             progress(f"serve {spec.title}: generated server over HTTP")
             ours_http = attempt(

@@ -20,6 +20,7 @@ __all__ = [
     "Body",
     "Call",
     "Credential",
+    "Deploy",
     "Identifier",
     "JsonSchema",
     "Param",
@@ -70,6 +71,8 @@ RUNTIME_MODULES = (
     "encoding",
     "logs",
     "proxy",
+    "metrics",
+    "observability",
     "server",
     "shaping",
     "state",
@@ -266,6 +269,51 @@ class Prompt(_Frozen):
     template: str
 
 
+# Where a deployed server listens and is probed: the image's PORT, fly.toml's internal_port,
+# the Container's defaultPort and Lambda Web Adapter's port are all this one.
+SERVER_PORT = 8080
+HEALTH_PATH = "/healthz"
+METRICS_PORT = 9091  # Fly scrapes /metrics here, on its private network
+CONTAINER_CLASS = "McpContainer"  # the Durable Object class of the Containers Worker
+# Variables the Containers Worker hands its container when they are set (vars or secrets),
+# besides the API's credentials: the names of contract.md.
+WORKER_FORWARDED = (
+    "MCP_PUBLIC_URL",
+    "MCP_ALLOWED_HOSTS",
+    "MCP_ALLOWED_ORIGINS",
+    "MCP_AUTH_MODE",
+    "MCP_ALLOW_UNAUTHENTICATED",
+    "MCP_BEARER_TOKENS",
+    "MCP_AUTH_ISSUER",
+    "MCP_AUTH_JWKS_URL",
+    "MCP_STATE_URL",
+    "MCP_STATE_KEY",
+    "MCP_METRICS_TOKEN",
+    "MCP_LOG_LEVEL",
+    "UPSTREAM_BASE_URL",
+    "UPSTREAM_TIMEOUT",
+    "UPSTREAM_RETRIES",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_SERVICE_NAME",
+)
+
+
+class Deploy(_Frozen):
+    """Which deploy targets get files (the mapping's `deploy` section)."""
+
+    docker: bool = True
+    fly: bool = True
+    cloudflare: bool = True
+    cloudflare_python: bool = True
+    aws_lambda: bool = True
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def any_target(self) -> bool:
+        return self.docker or self.cloudflare_python
+
+
 class Project(_Frozen):
     """The whole generated project."""
 
@@ -287,6 +335,73 @@ class Project(_Frozen):
     security: tuple[SecurityScheme, ...]
     exposure: Literal["tools", "compact"] = "tools"
     prompts: tuple[Prompt, ...] = ()
+    deploy: Deploy = Deploy()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def port(self) -> int:
+        """The port a deployed server listens on."""
+        return SERVER_PORT
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def health_path(self) -> str:
+        return HEALTH_PATH
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def metrics_port(self) -> int:
+        return METRICS_PORT
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def start_command(self) -> tuple[str, ...]:
+        """The container's start command (exec form): the console script on all addresses;
+        the port comes from PORT, which platforms set."""
+        return (self.script, "--transport", "http", "--host", "0.0.0.0")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def app_name(self) -> str:
+        """The name on Fly.io and Cloudflare: lower-case letters, digits and dashes, at most
+        50 characters (room for the Python Worker's `-py`)."""
+        return self.dist_name[:50].rstrip("-")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def python_worker_name(self) -> str:
+        """The native Python Worker's name, beside the Containers Worker's."""
+        return f"{self.app_name}-py"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def fly_public_url(self) -> str:
+        """The URL Fly.io gives the app: `https://<app>.fly.dev/mcp`."""
+        return f"https://{self.app_name}.fly.dev/mcp"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def deployed_url_example(self) -> str:
+        """A deployed server's URL for the README's client configs: Fly's when it has one."""
+        return self.fly_public_url if self.deploy.fly else "https://mcp.example.com/mcp"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def container_class(self) -> str:
+        return CONTAINER_CLASS
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def credential_variables(self) -> tuple[str, ...]:
+        """Every variable holding an upstream credential, in scheme order, once each."""
+        found = [c.env for scheme in self.security for c in scheme.credentials]
+        return tuple(dict.fromkeys(found))
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def worker_variables(self) -> tuple[str, ...]:
+        """What the Containers Worker passes on to its container, when set."""
+        return tuple(dict.fromkeys((*WORKER_FORWARDED, *self.credential_variables)))
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -10,13 +10,14 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import Diagnostic, Level, McpgenError, escape_pointer
 from .load import Source, read_source
 
 __all__ = [
     "Argument",
+    "DeploySettings",
     "Mapping",
     "Match",
     "OperationOverride",
@@ -138,6 +139,54 @@ class PromptSpec(_Strict):
     template: Annotated[str, Field(description="User message; `{argument}` is replaced.")]
 
 
+class DeploySettings(_Strict):
+    """Which deploy targets get files in the project (all by default). Fly.io, Cloudflare
+    Containers and AWS Lambda run the project's Docker image, so they need `docker`."""
+
+    docker: Annotated[
+        bool, Field(description="`Dockerfile`, `.dockerignore` and `requirements.lock`.")
+    ] = True
+    fly: Annotated[bool, Field(description="`fly.toml` for Fly.io.")] = True
+    cloudflare: Annotated[
+        bool,
+        Field(
+            description="Cloudflare Containers: `wrangler.jsonc`, `worker/index.ts`, "
+            "`package.json` and `package-lock.json`."
+        ),
+    ] = True
+    cloudflare_python: Annotated[
+        bool,
+        Field(
+            description="The experimental native Python Worker: `workers-python/` and "
+            "`src/python_worker.py`."
+        ),
+    ] = True
+    aws_lambda: Annotated[
+        bool,
+        Field(
+            alias="lambda",
+            description="AWS Lambda through Lambda Web Adapter (the `lambda` stage of the "
+            "Dockerfile, and its README section).",
+        ),
+    ] = True
+
+    @model_validator(mode="after")
+    def _image_targets_need_docker(self) -> DeploySettings:
+        if not self.docker:
+            needing = [
+                key
+                for key, on in (("fly", self.fly), ("cloudflare", self.cloudflare),
+                                ("lambda", self.aws_lambda))
+                if on
+            ]  # fmt: skip
+            if needing:
+                raise ValueError(
+                    f"{', '.join(needing)} run the project's Docker image: set them to false "
+                    "too, or keep docker: true"
+                )
+        return self
+
+
 class Mapping(_Strict):
     """The whole mapping file."""
 
@@ -161,6 +210,9 @@ class Mapping(_Strict):
             "(spec scope → server scope), for the scopes tools require of callers."
         ),
     ] = {}
+    deploy: Annotated[
+        DeploySettings, Field(description="Deploy files to generate (all by default).")
+    ] = DeploySettings()
 
 
 def mapping_json_schema() -> dict[str, Any]:
@@ -194,7 +246,8 @@ def _diagnostics(source: Source, exc: ValidationError) -> list[Diagnostic]:
         elif error["type"] == "missing":
             message = f"missing required key `{loc[-1]}`"
         else:
-            message = f"`{loc[-1] if loc else 'mapping'}`: {error['msg']}"
+            text = str(error["msg"]).removeprefix("Value error, ")
+            message = f"`{loc[-1] if loc else 'mapping'}`: {text}"
         found.append(
             Diagnostic(
                 Level.ERROR, "mapping", message, source.display, pointer, source.line_of(pointer)

@@ -53,10 +53,7 @@ def _template_v2(tmp_path: Path) -> Path:
     template = tmp_path / "template-v2"
     shutil.copytree(render.template_dir(), template)
     project = template / "project"
-    (project / "Dockerfile.jinja").write_text(
-        "FROM python:3.12-slim\nCOPY . /app\nRUN pip install /app\n"
-        'CMD ["{{ project.script }}", "--transport", "http"]\n'
-    )
+    (project / "Procfile.jinja").write_text("web: {{ project.script }} --transport http\n")
     (project / ".env.example.jinja").unlink()
     (project / "logo.png").write_bytes(LOGO)
     script = project / "scripts" / "serve.sh.jinja"
@@ -83,10 +80,10 @@ def test_template_changing_between_runs(
     outcome = pipeline.generate(project)
 
     actions = {change.path: change.action for change in outcome.merge.changes}
-    assert actions["Dockerfile"] == "added"
+    assert actions["Procfile"] == "added"
     assert (project / "logo.png").read_bytes() == LOGO
     assert (project / "scripts/serve.sh").stat().st_mode & 0o111
-    assert not (project / "Dockerfile").stat().st_mode & 0o111
+    assert not (project / "Procfile").stat().st_mode & 0o111
     assert actions[".env.example"] == "deleted"
     assert actions[f"{TOOLS}/get_book.py"] == "merged"
     assert actions[f"{TOOLS}/list_books.py"] == "updated"
@@ -94,10 +91,10 @@ def test_template_changing_between_runs(
     get_book = (project / TOOLS / "get_book.py").read_text()
     assert strip in get_book
     assert get_book.endswith("# Checked by the new template.\n")
-    assert '"books-mcp", "--transport"' in (project / "Dockerfile").read_text()
+    assert (project / "Procfile").read_text() == "web: books-mcp --transport http\n"
     assert not outcome.agents.tools, "a template change alone changes no tool"
     assert status(project) == sorted(
-        [" D .env.example", "?? Dockerfile", "?? logo.png", "?? scripts/serve.sh"]
+        [" D .env.example", "?? Procfile", "?? logo.png", "?? scripts/serve.sh"]
         + [f" M {path}" for path, action in actions.items() if action in ("updated", "merged")]
         + [" M .mcpgen/base.json"]
     )

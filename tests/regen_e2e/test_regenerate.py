@@ -274,3 +274,27 @@ def test_the_mapping_is_recorded_and_its_changes_arrive(work: Path) -> None:
     assert (
         "mcpgen.yaml#/operations/getBook/nmae (line 3): error[mapping]: unknown key" in bad.stderr
     )
+
+
+def test_hand_edits_to_deploy_files_survive_regeneration(work: Path) -> None:
+    """Deploy files are generated files like any other: edits merge in, and a target
+    turned off in the mapping takes its unedited files away."""
+    project = init_repo(work / PROJECT)
+    commit_all(project, "generated from v1")
+    edit(project / "fly.toml", 'primary_region = "iad"', 'primary_region = "cdg"')
+    edit(project / "Dockerfile", "USER 10001:10001\n", "USER 10001:10001\nLABEL team=books\n")
+    edit(project / "wrangler.jsonc", '"max_instances": 3', '"max_instances": 5')
+    commit_all(project, "deploy edits")
+
+    use_spec(work, V2)
+    (work / "mcpgen.yaml").write_text("deploy:\n  cloudflare_python: false\n")
+    run = mcpgen("generate", PROJECT, "-m", "mcpgen.yaml", cwd=work)
+
+    assert run.code == 0, run.output
+    assert 'primary_region = "cdg"' in (project / "fly.toml").read_text()
+    assert "LABEL team=books\n" in (project / "Dockerfile").read_text()
+    assert '"max_instances": 5' in (project / "wrangler.jsonc").read_text()
+    assert not (project / "workers-python").exists()
+    assert not (project / "src" / "python_worker.py").exists()
+    assert "deleted      workers-python/wrangler.jsonc" in run.stdout
+    assert not any(line.startswith(("UU", "AA", "UD", "DU")) for line in status(project))

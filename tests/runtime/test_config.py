@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
 from mcpgen.runtime.auth import check_listen_address
-from mcpgen.runtime.config import LOOPBACK_HOSTS, Settings
+from mcpgen.runtime.config import LOOPBACK_HOSTS, Operations, Settings
+from mcpgen.runtime.logs import configure_logging
 from tests.runtime.conftest import make_project
 
 
@@ -45,6 +47,10 @@ def test_defaults_and_overrides() -> None:
         ({"UPSTREAM_TIMEOUT": "soon"}, "UPSTREAM_TIMEOUT must be a number of seconds"),
         ({"UPSTREAM_TIMEOUT": "0"}, "UPSTREAM_TIMEOUT must be positive"),
         ({"UPSTREAM_TIMEOUT": "nan"}, "UPSTREAM_TIMEOUT must be positive"),
+        ({"MCP_METRICS_PORT": "metrics"}, "MCP_METRICS_PORT must be a TCP port number"),
+        ({"MCP_METRICS": "maybe"}, "MCP_METRICS must be true or false"),
+        ({"MCP_LOG_ARGUMENTS": "yes please"}, "MCP_LOG_ARGUMENTS must be true or false"),
+        ({"MCP_SHUTDOWN_TIMEOUT": "-5"}, "MCP_SHUTDOWN_TIMEOUT must be positive"),
     ],
 )
 def test_bad_values_stop_with_the_variable_named(env: dict[str, str], message: str) -> None:
@@ -131,3 +137,42 @@ def test_no_auth_is_refused_off_loopback_unless_intended(tmp_path: Path) -> None
     check_listen_address(settings)
     assert settings.auth.bearer_tokens == ("env-token-0123456789", "file-token-0123456789")
     assert "0123456789" not in repr(settings)  # secrets stay out of reprs and logs
+
+
+def test_operations_settings() -> None:
+    ops = Settings.from_env(
+        make_project(),
+        {
+            "MCP_LOG_ARGUMENTS": "true",
+            "MCP_METRICS_PORT": "9091",
+            "MCP_METRICS_TOKEN": " t0k3n ",
+            "MCP_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
+            "MCP_SHUTDOWN_TIMEOUT": "25",
+            "MCP_METRICS": "off",
+        },
+    ).ops
+    assert ops == Operations(
+        log_arguments=True,
+        metrics=False,
+        metrics_token="t0k3n",
+        metrics_port=9091,
+        trusted_proxies=("127.0.0.1", "10.0.0.0/8"),
+        shutdown_timeout=25.0,
+    )
+    assert Settings.from_env(make_project(), {}).ops == Operations()
+
+
+@pytest.mark.parametrize(("level", "ok"), [("debug", True), ("WARNING", True), ("loud", False)])
+def test_the_log_level_is_checked(level: str, ok: bool) -> None:
+    root = logging.getLogger()
+    handlers, old_level = list(root.handlers), root.level
+    try:
+        if ok:
+            configure_logging({"MCP_LOG_LEVEL": level})
+            assert root.level == logging.getLevelName(level.upper())
+        else:
+            with pytest.raises(SystemExit, match="MCP_LOG_LEVEL must be"):
+                configure_logging({"MCP_LOG_LEVEL": level})
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(old_level)

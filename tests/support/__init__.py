@@ -9,4 +9,6 @@
 - `balancer`: a round-robin forwarder in front of replicas.
 - `tls`: a test certificate authority and HTTPS servers it vouches for.
 - `secrets`: the secret scan over logs and results.
+- `cluster`: replicas of a server behind Caddy (round robin, active health checks), with a
+  shared environment (e.g. `MCP_STATE_URL` of one Redis) for every replica.
 """

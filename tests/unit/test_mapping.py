@@ -155,3 +155,26 @@ def test_prompts_and_server_settings(tmp_path: Path) -> None:
     assert project.base_url == "https://api.example.com"
     assert project.exposure == "compact"
     assert [p.name for p in project.prompts] == ["recommend"]
+
+
+def test_deploy_targets_are_all_on_by_default_and_each_can_be_turned_off(tmp_path: Path) -> None:
+    assert translate(tmp_path, "version: 1\n").deploy.model_dump() == {
+        "docker": True,
+        "fly": True,
+        "cloudflare": True,
+        "cloudflare_python": True,
+        "aws_lambda": True,
+        "any_target": True,
+    }
+    project = translate(tmp_path, "deploy:\n  lambda: false\n  cloudflare_python: false\n")
+    assert (project.deploy.aws_lambda, project.deploy.cloudflare_python) == (False, False)
+    assert project.deploy.docker and project.deploy.fly
+
+
+def test_a_target_that_runs_the_image_needs_docker(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "deploy:\n  docker: false\n  lambda: false\n")
+    assert "mcpgen.yaml#/deploy (line 1)" in message
+    assert "fly, cloudflare run the project's Docker image" in message
+    everything_off = "deploy: {docker: false, fly: false, cloudflare: false, lambda: false,"
+    project = translate(tmp_path, everything_off + " cloudflare_python: false}\n")
+    assert not project.deploy.any_target

@@ -68,3 +68,43 @@ def test_the_runtime_is_copied_byte_for_byte(tmp_path: Path) -> None:
     for name, content in copied.items():
         assert content == (render.RUNTIME / name).read_bytes(), name
     assert "compact.py" not in copied and "resources.py" not in copied
+
+
+DEPLOY_FILES = {
+    "docker": {"Dockerfile", ".dockerignore", "requirements.lock"},
+    "fly": {"fly.toml"},
+    "cloudflare": {"wrangler.jsonc", "worker/index.ts", "package.json", "package-lock.json"},
+    "cloudflare_python": {
+        "workers-python/wrangler.jsonc",
+        "workers-python/pyproject.toml",
+        "src/python_worker.py",
+    },
+}
+
+
+@pytest.mark.parametrize("target", sorted(DEPLOY_FILES))
+def test_a_deploy_target_turned_off_leaves_no_file(target: str) -> None:
+    project = bookshop()
+    every = set().union(*DEPLOY_FILES.values()) | {"tests/test_deploy.py"}
+    assert every <= set(render.render_tree(project, ""))
+    off = {target: False}
+    if target == "docker":
+        off.update(fly=False, cloudflare=False, aws_lambda=False)
+    changed = project.model_copy(update={"deploy": project.deploy.model_copy(update=off)})
+    tree = render.render_tree(changed, "")
+    for name, files in DEPLOY_FILES.items():
+        present = files & set(tree)
+        assert present == (set() if name in off else files), name
+    readme = tree["README.md"][0].decode()
+    assert ("### Fly.io" in readme) == ("fly" not in off)
+    if target == "docker":
+        assert "hadolint" not in tree["pyproject.toml"][0].decode()
+
+
+def test_the_lambda_stage_comes_and_goes_with_its_target() -> None:
+    project = bookshop()
+    assert "AS lambda" in render.render_tree(project, "")["Dockerfile"][0].decode()
+    off = project.deploy.model_copy(update={"aws_lambda": False})
+    tree = render.render_tree(project.model_copy(update={"deploy": off}), "")
+    assert "AS lambda" not in tree["Dockerfile"][0].decode()
+    assert "### AWS Lambda" not in tree["README.md"][0].decode()

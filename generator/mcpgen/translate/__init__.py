@@ -10,7 +10,7 @@ from packaging.version import InvalidVersion, Version
 
 from .. import __version__
 from ..errors import McpgenError, Report
-from ..ir import Project, Prompt, PromptArgument, SecurityScheme, Tool
+from ..ir import Deploy, Project, Prompt, PromptArgument, SecurityScheme, Tool
 from ..load import Source
 from ..mapping import Mapping
 from ..spec import Spec
@@ -118,6 +118,7 @@ def translate_project(spec: Spec, options: TranslateOptions, report: Report) -> 
         security=schemes,
         exposure=options.mapping.exposure,
         prompts=tuple(_prompts(options.mapping)),
+        deploy=Deploy(**options.mapping.deploy.model_dump()),
     )
 
 

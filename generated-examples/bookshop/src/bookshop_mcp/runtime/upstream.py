@@ -27,6 +27,7 @@ from .encoding import (
     multipart_files,
     scalar,
 )
+from .observability import UPSTREAM_HOOKS
 
 __all__ = ["IDEMPOTENT_METHODS", "NotConfiguredError", "Reply", "Upstream"]
 
@@ -100,6 +101,7 @@ class Upstream:
                 transport=self._transport,
                 headers={"user-agent": self.project.user_agent},
                 follow_redirects=False,
+                event_hooks=UPSTREAM_HOOKS,  # a log line, a metric and a span per call
             )
         return self._client
 

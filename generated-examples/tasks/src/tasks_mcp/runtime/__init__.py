@@ -11,6 +11,7 @@ client), ``credentials`` (what each upstream call carries: keys, OAuth client cr
 per-user tokens), ``server`` (the MCP server and its HTTP app), ``auth`` (who may call it:
 ``MCP_AUTH_MODE``), ``proxy`` (the ``oauth-proxy`` authorization server), ``state`` (state
 shared by replicas: SQLite or Redis), ``resources`` and ``compact`` (only in projects that use
-them), ``shaping`` (reply fields to keep), ``logs`` (what is logged), ``cli`` (the console
-script).
+them), ``shaping`` (reply fields to keep), ``logs`` (JSON log lines), ``observability`` (a log
+line per request and per upstream call, traces), ``metrics`` (Prometheus, ``GET /metrics``),
+``cli`` (the console script, and the drain on SIGTERM).
 """

@@ -18,6 +18,7 @@ __all__ = [
     "LOOPBACK_ORIGINS",
     "AuthConfig",
     "AuthMode",
+    "Operations",
     "Settings",
     "env_flag",
     "is_loopback",
@@ -236,6 +237,45 @@ def _port(env: Mapping[str, str]) -> int:
     return int(port)
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SystemExit(f"{name} must be true or false, not {env.get(name)!r}")
+
+
+@dataclass(frozen=True)
+class Operations:
+    """How the server is watched and stopped: logs, metrics, proxies, shutdown."""
+
+    log_arguments: bool = False  # MCP_LOG_ARGUMENTS: tool argument values in the request log
+    metrics: bool = True  # MCP_METRICS=false: no /metrics at all
+    metrics_token: str = ""  # MCP_METRICS_TOKEN: /metrics wants `Authorization: Bearer <it>`
+    metrics_port: int | None = None  # MCP_METRICS_PORT: /metrics on a listener of its own
+    metrics_host: str = ""  # MCP_METRICS_HOST: that listener's address ("": MCP_HOST)
+    trusted_proxies: tuple[str, ...] = ()  # MCP_TRUSTED_PROXIES: whose X-Forwarded-* to believe
+    shutdown_timeout: float = 20.0  # MCP_SHUTDOWN_TIMEOUT: seconds to drain after SIGTERM
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Operations:
+        metrics_port = (env.get("MCP_METRICS_PORT") or "").strip()
+        if metrics_port and not (metrics_port.isdigit() and 0 < int(metrics_port) < 65536):
+            raise SystemExit(f"MCP_METRICS_PORT must be a TCP port number, not {metrics_port!r}")
+        return cls(
+            log_arguments=_flag(env, "MCP_LOG_ARGUMENTS", False),
+            metrics=_flag(env, "MCP_METRICS", True),
+            metrics_token=(env.get("MCP_METRICS_TOKEN") or "").strip(),
+            metrics_port=int(metrics_port) if metrics_port else None,
+            metrics_host=(env.get("MCP_METRICS_HOST") or "").strip(),
+            trusted_proxies=_list(env.get("MCP_TRUSTED_PROXIES"), ()),
+            shutdown_timeout=_seconds(env, "MCP_SHUTDOWN_TIMEOUT", 20.0),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server reads from its environment."""
@@ -250,6 +290,7 @@ class Settings:
     credentials: Mapping[str, str] = field(default_factory=dict)
     public_url: str = ""  # MCP_PUBLIC_URL, e.g. https://mcp.example.com/mcp; "" when unset
     auth: AuthConfig = field(default_factory=AuthConfig)
+    ops: Operations = field(default_factory=Operations)  # logs, metrics, shutdown
 
     @classmethod
     def from_env(cls, project: ProjectInfo, env: Mapping[str, str] | None = None) -> Settings:
@@ -274,4 +315,5 @@ class Settings:
             credentials={v: env[v] for v in project.credential_variables if env.get(v)},
             public_url=public_url,
             auth=AuthConfig.from_env(env, public_url),
+            ops=Operations.from_env(env),
         )

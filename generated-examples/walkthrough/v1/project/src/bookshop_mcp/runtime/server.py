@@ -24,6 +24,7 @@ from .auth import caller_scopes, check_listen_address, install_auth, jsonrpc_cal
 from .config import Settings
 from .definitions import ProjectInfo, ToolDef
 from .encoding import ArgumentError
+from .observability import observe_http
 from .upstream import NotConfiguredError, Reply, Upstream
 
 __all__ = [
@@ -325,9 +326,10 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 def create_http_app(server: ApiServer) -> Starlette:
-    """The Streamable HTTP app: MCP at /mcp (stateless), GET /healthz outside any auth, and
-    what `MCP_AUTH_MODE` adds (`auth.install_auth`). Stops with a message when the settings
-    would serve an open server on a public address."""
+    """The Streamable HTTP app: MCP at /mcp (stateless), GET /healthz outside any auth,
+    GET /metrics, what `MCP_AUTH_MODE` adds (`auth.install_auth`), and a JSON log line per
+    request (`observability`, outermost, so it sees refused requests too). Stops with a
+    message when the settings would serve an open server on a public address."""
     settings = server.app_settings
     check_listen_address(settings)
     app = server.streamable_http_app(
@@ -349,4 +351,4 @@ def create_http_app(server: ApiServer) -> Starlette:
             await close_auth()
 
     app.router.lifespan_context = lifespan
-    return app
+    return observe_http(server, app)
