@@ -65,6 +65,7 @@ RUNTIME_MODULES = (
     "config",
     "definitions",
     "encoding",
+    "listing",
     "logs",
     "server",
     "shaping",

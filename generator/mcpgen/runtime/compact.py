@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 
 from .config import Settings
-from .definitions import ProjectInfo, PromptDef, ToolDef
+from .definitions import Catalog, ProjectInfo, PromptDef, ToolDef
 from .resources import ResourceServer
 from .server import Hooks
 
@@ -95,21 +95,26 @@ class CompactServer(ResourceServer):
         self,
         project: ProjectInfo,
         settings: Settings,
-        operations: Sequence[ToolDef],
+        operations: Sequence[ToolDef] | Catalog,
         prompts: Sequence[PromptDef] = (),
         *,
         hooks: Hooks | None = None,
     ) -> None:
         super().__init__(project, settings, operations, prompts, hooks=hooks)
-        self._meta = _meta_tools()
+        self._meta = [
+            tool.model_dump(by_alias=True, mode="json", exclude_none=True) for tool in _meta_tools()
+        ]
         self._index = {
-            name: _words(f"{name} {tool.title} {tool.description} {tool.path}")
-            for name, tool in self.tools.items()
+            name: _words(
+                f"{name} {entry.tool.get('title')} {entry.tool.get('description')} {entry.path}"
+            )
+            for name in self.tools
+            if (entry := self.catalog.get(name)) is not None
         }
 
-    async def list_tools(self) -> list[MCPTool]:
-        """The meta-tools, then any added with `@server.tool()` in custom.register."""
-        return [*self._meta, *await MCPServer.list_tools(self)]
+    def listed_tools(self) -> list[Mapping[str, Any]]:
+        """The meta-tools (then tools/list adds any from `@server.tool()`)."""
+        return list(self._meta)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
