@@ -304,6 +304,6 @@ class Project(_Frozen):
         extra = {
             "ApiServer": (),
             "ResourceServer": ("resources",),
-            "CompactServer": ("compact", "resources"),
+            "CompactServer": ("compact", "resources", "search"),
         }[self.server_class]
         return tuple(sorted((*RUNTIME_MODULES, *extra)))

@@ -9,6 +9,6 @@ Modules: ``definitions`` (what generated code declares, and the catalog that lis
 without importing their modules), ``config`` (settings from the environment), ``encoding``
 (arguments → HTTP request parts), ``upstream`` (the shared HTTP client), ``server`` (the MCP
 server and its HTTP app), ``listing`` (tools/list answered from precomputed bytes),
-``resources`` and ``compact`` (only in projects that use them), ``shaping`` (reply fields to
-keep), ``logs`` (what is logged), ``cli`` (the console script).
+``resources``, ``compact`` and ``search`` (only in projects that use them), ``shaping``
+(reply fields to keep), ``logs`` (what is logged), ``cli`` (the console script).
 """

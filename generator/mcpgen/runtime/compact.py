@@ -1,14 +1,14 @@
 """Compact exposure for large APIs: three meta-tools reach every operation.
 
-`search_operations` finds operations by keyword, `describe_operation` returns one
-operation's input schema, `call_operation` calls it, with its arguments checked against
-that schema. The tool list stays small whatever the size of the API.
+`search_operations` finds operations by what they do, ranked (runtime/search.py),
+`describe_operation` returns one operation's input schema, `call_operation` calls it, with
+its arguments checked against that schema. The tool list stays small whatever the size of
+the API, and no operation's module is imported before it is described or called.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,6 +19,7 @@ from mcp.types import Tool as MCPTool
 from .config import Settings
 from .definitions import Catalog, ProjectInfo, PromptDef, ToolDef
 from .resources import ResourceServer
+from .search import Document, SearchIndex, argument_words
 from .server import Hooks
 
 __all__ = ["CALL", "DESCRIBE", "SEARCH", "CompactServer"]
@@ -26,7 +27,6 @@ __all__ = ["CALL", "DESCRIBE", "SEARCH", "CompactServer"]
 SEARCH = "search_operations"
 DESCRIBE = "describe_operation"
 CALL = "call_operation"
-_WORD = re.compile(r"[a-z0-9]+")
 _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
@@ -39,13 +39,16 @@ def _meta_tools() -> list[MCPTool]:
         MCPTool(
             name=SEARCH,
             title="Search the API's operations",
-            description="Find API operations by keywords (words of their name, path and "
-            "description). Returns names with one-line summaries; then use describe_operation "
-            "and call_operation.",
+            description="Find the API operations that do a task, best match first. Say what "
+            "you want to do in a few words. Returns names with one-line summaries; then use "
+            "describe_operation and call_operation.",
             input_schema={
                 "type": "object",
                 "properties": {
-                    "query": {"type": "string", "description": "Keywords, e.g. 'list issues'."},
+                    "query": {
+                        "type": "string",
+                        "description": "The task, e.g. 'merge a pull request'.",
+                    },
                     "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
                 },
                 "required": ["query"],
@@ -84,10 +87,6 @@ def _meta_tools() -> list[MCPTool]:
     ]
 
 
-def _words(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower().replace("_", " ")))
-
-
 class CompactServer(ResourceServer):
     """Lists three meta-tools instead of one tool per operation."""
 
@@ -104,17 +103,49 @@ class CompactServer(ResourceServer):
         self._meta = [
             tool.model_dump(by_alias=True, mode="json", exclude_none=True) for tool in _meta_tools()
         ]
-        self._index = {
-            name: _words(
-                f"{name} {entry.tool.get('title')} {entry.tool.get('description')} {entry.path}"
-            )
-            for name in self.tools
-            if (entry := self.catalog.get(name)) is not None
-        }
+        self._index: SearchIndex | None = None
 
     def listed_tools(self) -> list[Mapping[str, Any]]:
         """The meta-tools (then tools/list adds any from `@server.tool()`)."""
         return list(self._meta)
+
+    def index(self) -> SearchIndex:
+        """The search index of every operation, built on the first search."""
+        if self._index is None or len(self._index.documents) != len(self.tools):
+            self._index = SearchIndex(self._documents())
+        return self._index
+
+    def _documents(self) -> list[Document]:
+        found = []
+        for entry in self.catalog:
+            if entry.kind == "tool":
+                tool = entry.tool
+                found.append(
+                    Document(
+                        name=entry.name,
+                        title=str(tool.get("title") or ""),
+                        description=str(tool.get("description") or ""),
+                        path=entry.path,
+                        method=entry.method,
+                        tags=entry.tags,
+                        arguments=argument_words(tool.get("inputSchema")),
+                    )
+                )
+        listed = {document.name for document in found}
+        for name in self.tools:
+            if name not in listed:  # added with register()
+                added = self.tools[name]
+                found.append(
+                    Document(
+                        name=name,
+                        title=added.title,
+                        description=added.description,
+                        path=added.path,
+                        method=added.method,
+                        arguments=argument_words(added.input_schema),
+                    )
+                )
+        return found
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
@@ -135,22 +166,13 @@ class CompactServer(ResourceServer):
         return await super().call_tool(name, arguments, context)
 
     def _search(self, query: str, limit: Any) -> CallToolResult:
-        wanted = _words(query)
         count = limit if isinstance(limit, int) and 0 < limit <= 50 else 10
-        scored = sorted(
-            ((len(wanted & words), name) for name, words in self._index.items() if wanted & words),
-            key=lambda pair: (-pair[0], pair[1]),
-        )
+        ranked, total = self.index().search(query, count)
         found = [
-            {
-                "name": name,
-                "summary": self.tools[name].title,
-                "method": self.tools[name].method,
-                "path": self.tools[name].path,
-            }
-            for _, name in scored[:count]
+            {"name": doc.name, "summary": doc.title, "method": doc.method, "path": doc.path}
+            for doc, _ in ranked
         ]
-        return _text(json.dumps({"operations": found, "total_matches": len(scored)}))
+        return _text(json.dumps({"operations": found, "total_matches": total}))
 
     def _describe(self, name: str) -> CallToolResult:
         tool = self.tools.get(name)
