@@ -170,6 +170,45 @@ class Tool(_Frozen):
     uri: str | None = None  # resource URI or URI template (RFC 6570 level 1)
     fixed: dict[str, Any] = {}  # hidden arguments: handler parameter → value always sent
     keep_fields: tuple[str, ...] = ()  # reply fields kept (dotted paths); () keeps all
+    tags: tuple[str, ...] = ()  # the operation's tags in the spec (search reads them)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def listed(self) -> dict[str, Any]:
+        """The tool as tools/list shows it: `ToolDef.wire()` of the generated module."""
+        entry: dict[str, Any] = {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "inputSchema": self.input_schema,
+        }
+        if self.output_schema is not None:
+            entry["outputSchema"] = self.output_schema
+        entry["annotations"] = {
+            "readOnlyHint": self.annotations.read_only,
+            "destructiveHint": self.annotations.destructive,
+            "idempotentHint": self.annotations.idempotent,
+            "openWorldHint": self.annotations.open_world,
+        }
+        return entry
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def listing(self) -> dict[str, Any]:
+        """Its line of `tools/listing.json`, which the runtime reads instead of importing
+        the module (`runtime.definitions.Catalog`)."""
+        entry: dict[str, Any] = {
+            "name": self.name,
+            "module": self.module,
+            "kind": self.kind,
+            "method": self.method,
+            "path": self.path,
+            "tags": list(self.tags),
+        }
+        if self.uri is not None:
+            entry["uri"] = self.uri
+        entry["tool"] = self.listed
+        return entry
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -56,21 +56,7 @@ class Plan:
 
 def listed_entry(tool: Tool) -> dict[str, Any]:
     """The tool as tools/list shows it."""
-    entry: dict[str, Any] = {
-        "name": tool.name,
-        "title": tool.title,
-        "description": tool.description,
-        "inputSchema": tool.input_schema,
-        "annotations": {
-            "readOnlyHint": tool.annotations.read_only,
-            "destructiveHint": tool.annotations.destructive,
-            "idempotentHint": tool.annotations.idempotent,
-            "openWorldHint": tool.annotations.open_world,
-        },
-    }
-    if tool.output_schema is not None:
-        entry["outputSchema"] = tool.output_schema
-    return entry
+    return tool.listed
 
 
 def _tokens(data: Any) -> int:

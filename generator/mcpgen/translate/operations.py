@@ -353,6 +353,11 @@ class ToolContext:
     checker: SchemaChecker = field(default_factory=SchemaChecker)
 
 
+def _tags(op: Operation) -> tuple[str, ...]:
+    tags = op.node.get("tags")
+    return tuple(str(t) for t in tags if str(t).strip()) if isinstance(tags, list) else ()
+
+
 def make_tool(op: Operation, name: str, ctx: ToolContext) -> Tool:
     document, converter, report, file, checker = (
         ctx.document,
@@ -392,6 +397,7 @@ def make_tool(op: Operation, name: str, ctx: ToolContext) -> Tool:
         annotations=annotations_for(op.method),
         security=_security(op, document),
         sample=case,
+        tags=_tags(op),
     )
 
 
