@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, computed_field
 
 __all__ = [
+    "LISTING_FORMAT",
     "RUNTIME_MODULES",
     "Annotations",
     "Body",
@@ -56,6 +57,9 @@ def _type_expression(text: str) -> str:
 
 Identifier = Annotated[str, AfterValidator(_identifier)]  # lands in code as a name
 PyType = Annotated[str, AfterValidator(_type_expression)]  # lands in code as an annotation
+
+# The layout version of a project's tools/listing.json (runtime.definitions.LISTING_FORMAT).
+LISTING_FORMAT = 1
 
 # The runtime's modules (generator/mcpgen/runtime/, copied verbatim into each project's
 # `runtime/` package) and which projects need the optional ones.

@@ -18,8 +18,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
+from mcpgen.render import source_digest as generator_digest
 from mcpgen.runtime.config import Settings
-from mcpgen.runtime.definitions import Catalog, ToolDef
+from mcpgen.runtime.definitions import Catalog, ToolDef, source_digest
 from mcpgen.runtime.listing import MARK, ListingMark, SpliceCounts, SpliceListings
 from mcpgen.runtime.server import ApiServer, create_http_app, transport_security
 from tests.runtime.conftest import Recorder, make_project
@@ -341,7 +342,8 @@ def lazy_package(tmp_path: Path) -> Iterator[str]:
     (package / "__init__.py").write_text("")
     operations = []
     for name in ("alpha", "beta"):
-        (package / f"{name}.py").write_text(textwrap.dedent(MODULE.format(name=name)))
+        source = textwrap.dedent(MODULE.format(name=name))
+        (package / f"{name}.py").write_text(source)
         wire = {
             "name": name,
             "title": name,
@@ -352,6 +354,7 @@ def lazy_package(tmp_path: Path) -> Iterator[str]:
         operations.append(
             {
                 "name": name,
+                "digest": source_digest(source.encode()),
                 "module": name,
                 "kind": "tool",
                 "method": "GET",
@@ -392,12 +395,31 @@ async def test_tools_are_listed_without_import_and_imported_on_first_call(
     assert catalog.load("beta").wire() == catalog.entries[1].tool
 
 
+def test_an_edited_module_is_listed_as_edited_and_imported_at_once(
+    lazy_package: str, tmp_path: Path
+) -> None:
+    module = tmp_path / lazy_package / "beta.py"
+    module.write_text(module.read_text().replace("Calls /beta.", "Calls /beta, edited."))
+    catalog = Catalog.read(lazy_package)
+    assert [e.tool["description"] for e in catalog] == ["Calls /alpha.", "Calls /beta, edited."]
+    assert f"{lazy_package}.beta" in sys.modules and f"{lazy_package}.alpha" not in sys.modules
+
+
+def test_digests_ignore_line_ends_and_agree_with_the_generator() -> None:
+    assert source_digest(b"a\r\nb\n") == source_digest(b"a\nb\n") == generator_digest(b"a\nb\n")
+    assert source_digest(b"a") != source_digest(b"b")
+
+
 def test_a_listing_that_does_not_match_its_module_is_refused(
     lazy_package: str, tmp_path: Path
 ) -> None:
     root = tmp_path / lazy_package
     listing = json.loads((root / "listing.json").read_text())
     listing["operations"][0]["module"] = "beta"
+    (root / "listing.json").write_text(json.dumps(listing))
+    with pytest.raises(RuntimeError, match="does not define the tool 'alpha'"):
+        Catalog.read(lazy_package)  # beta.py has not alpha's digest: imported at once
+    listing["operations"][0]["digest"] = listing["operations"][1]["digest"]
     (root / "listing.json").write_text(json.dumps(listing))
     catalog = Catalog.read(lazy_package)
     with pytest.raises(RuntimeError, match="does not define the tool 'alpha'"):
@@ -410,6 +432,11 @@ def test_a_listing_that_does_not_match_its_module_is_refused(
         ("{", "cannot read the tool listing"),
         ('{"format": 9, "operations": []}', "not a tool listing of format 1"),
         ('{"format": 1, "operations": [{"name": "x"}]}', "malformed"),
+        (
+            '{"format": 1, "operations": [{"name": "x", "module": "x", "kind": "tool", '
+            '"method": "GET", "path": "/", "tool": {"name": "x"}}]}',
+            "malformed",
+        ),
     ],
 )
 def test_a_broken_listing_file_says_so(

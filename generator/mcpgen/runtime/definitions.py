@@ -8,6 +8,7 @@ reads only these.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
@@ -32,6 +33,7 @@ __all__ = [
     "PromptDef",
     "Scheme",
     "ToolDef",
+    "source_digest",
 ]
 
 Exposure = Literal["tools", "compact"]
@@ -153,7 +155,9 @@ class Catalog:
 
     `Catalog.read(package)` reads `package/listing.json`, written by mcpgen with the project;
     `load(name)` imports the operation's module the first time it is needed (its first call).
-    `Catalog.of(tools)` holds `ToolDef`s that are already built.
+    The listing records a digest of each module's source: a module edited since (its
+    source has another digest, or cannot be read) is imported at once and listed as it now
+    is. `Catalog.of(tools)` holds `ToolDef`s that are already built.
     """
 
     def __init__(self, entries: Iterable[Listed], package: str = "") -> None:
@@ -188,9 +192,31 @@ class Catalog:
             )
         try:
             entries = [_listed(item) for item in data["operations"]]
+            digests = [str(item["digest"]) for item in data["operations"]]
         except (KeyError, TypeError, ValueError) as exc:
             raise RuntimeError(f"{where} is malformed ({exc}): regenerate the project") from None
-        return cls(entries, package)
+        catalog = cls(entries, package)
+        for entry, digest in zip(entries, digests, strict=True):
+            if _module_digest(package, entry.module) != digest:
+                catalog._edited(entry)
+        return catalog
+
+    def _edited(self, entry: Listed) -> None:
+        """List `entry` as its (edited) module now defines it."""
+        tool = self.load(entry.name)
+        position = self.entries.index(entry)
+        edited = Listed(
+            entry.name,
+            entry.module,
+            tool.kind,
+            tool.method,
+            tool.path,
+            entry.tags,
+            tool.wire(),
+            tool.uri,
+        )
+        self.entries = (*self.entries[:position], edited, *self.entries[position + 1 :])
+        self._by_name[entry.name] = edited
 
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
@@ -219,6 +245,18 @@ class Catalog:
             )
         self._loaded[name] = found
         return found
+
+
+def source_digest(source: bytes) -> str:
+    """The digest listing.json records of a module's source (line ends normalised)."""
+    return hashlib.sha256(source.replace(b"\r\n", b"\n")).hexdigest()[:16]
+
+
+def _module_digest(package: str, module: str) -> str | None:
+    try:
+        return source_digest(resources.files(package).joinpath(f"{module}.py").read_bytes())
+    except OSError:  # no source beside the package (compiled only): import it to be sure
+        return None
 
 
 def _listed(item: Any) -> Listed:
