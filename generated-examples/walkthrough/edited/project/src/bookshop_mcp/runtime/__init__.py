@@ -5,9 +5,10 @@ merged like those of any generated file, and may conflict). Customise in ``custo
 hooks before and after every tool call, result shaping, extra tools — which mcpgen never
 changes. This project's own values live in ``project.py``, its tools under ``tools/``.
 
-Modules: ``definitions`` (what generated code declares), ``config`` (settings from the
-environment), ``encoding`` (arguments → HTTP request parts), ``upstream`` (the shared HTTP
-client), ``server`` (the MCP server and its HTTP app), ``resources`` and ``compact`` (only in
-projects that use them), ``shaping`` (reply fields to keep), ``logs`` (what is logged),
-``cli`` (the console script).
+Modules: ``definitions`` (what generated code declares, and the catalog that lists tools
+without importing their modules), ``config`` (settings from the environment), ``encoding``
+(arguments → HTTP request parts), ``upstream`` (the shared HTTP client), ``server`` (the MCP
+server and its HTTP app), ``listing`` (tools/list answered from precomputed bytes),
+``resources``, ``compact`` and ``search`` (only in projects that use them), ``shaping``
+(reply fields to keep), ``logs`` (what is logged), ``cli`` (the console script).
 """

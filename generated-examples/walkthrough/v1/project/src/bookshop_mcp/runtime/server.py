@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -12,17 +12,19 @@ from typing import Any, Protocol
 import httpx
 from jsonschema import Draft202012Validator
 from mcp import MCPError
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import INVALID_PARAMS, CallToolResult, ListToolsResult, TextContent
+from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 from mcp.types import Tool as MCPTool
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .config import Settings
-from .definitions import ProjectInfo, ToolDef
+from .definitions import Catalog, ProjectInfo, ToolDef
 from .encoding import ArgumentError
+from .listing import Listing, SpliceCounts, SpliceListings, mark_of
 from .upstream import NotConfiguredError, Reply, Upstream
 
 __all__ = [
@@ -30,6 +32,8 @@ __all__ = [
     "ApiServer",
     "Hooks",
     "ToolCall",
+    "Tools",
+    "caller_scopes",
     "create_http_app",
     "error_result",
     "json_text",
@@ -104,14 +108,68 @@ def problems(validator: Draft202012Validator, instance: Any) -> list[str]:
     return found
 
 
+class Tools(Mapping[str, ToolDef]):
+    """The server's tools by name. A generated tool's module is imported the first time the
+    tool is looked up (its first call); names and `listed()` never import anything."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._generated = tuple(entry.name for entry in catalog if entry.kind == "tool")
+        self._added: dict[str, ToolDef] = {}
+
+    def __getitem__(self, name: str) -> ToolDef:
+        added = self._added.get(name)
+        if added is not None:
+            return added
+        entry = self._catalog.get(name)
+        if entry is None or entry.kind != "tool":
+            raise KeyError(name)
+        return self._catalog.load(name)
+
+    def __contains__(self, name: object) -> bool:
+        if name in self._added:
+            return True
+        entry = self._catalog.get(name) if isinstance(name, str) else None
+        return entry is not None and entry.kind == "tool"
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._generated
+        yield from self._added
+
+    def __len__(self) -> int:
+        return len(self._generated) + len(self._added)
+
+    def add(self, tool: ToolDef) -> None:
+        if tool.name in self or tool.name in self._catalog:
+            raise ValueError(f"two tools are named {tool.name!r}")
+        self._added[tool.name] = tool
+
+    def listed(self) -> list[Mapping[str, Any]]:
+        """Every tool as tools/list shows it, in order."""
+        generated = [self._catalog.entries[i].tool for i in self._positions()]
+        return [*generated, *(tool.wire() for tool in self._added.values())]
+
+    def _positions(self) -> list[int]:
+        return [i for i, entry in enumerate(self._catalog.entries) if entry.kind == "tool"]
+
+
+def caller_scopes(request: object) -> frozenset[str]:
+    """The scopes of the access token the HTTP request was authenticated with (none for an
+    unauthenticated request, or outside HTTP)."""
+    scope = getattr(request, "scope", None)
+    user = scope.get("user") if isinstance(scope, dict) else None
+    return frozenset(user.scopes) if isinstance(user, AuthenticatedUser) else frozenset()
+
+
 class ApiServer(MCPServer[Any]):
-    """An MCPServer whose tools are precomputed: tools/list is built once, never per request."""
+    """An MCPServer whose tools are precomputed: tools/list is built once, never per request,
+    and a generated tool's module is imported only when the tool is first called."""
 
     def __init__(
         self,
         project: ProjectInfo,
         settings: Settings,
-        operations: Sequence[ToolDef],
+        operations: Sequence[ToolDef] | Catalog,
         *,
         hooks: Hooks | None = None,
     ) -> None:
@@ -125,50 +183,76 @@ class ApiServer(MCPServer[Any]):
         self.app_settings = settings
         self.hooks: Hooks = hooks or _NoHooks()
         self.upstream = Upstream(project, settings)
-        self.tools: dict[str, ToolDef] = {}
-        self.resources: dict[str, ToolDef] = {}
-        self._listed: list[MCPTool] | None = None
-        self._listed_wire: dict[str, Any] | None = None
+        self.catalog = operations if isinstance(operations, Catalog) else Catalog.of(operations)
+        self.tools = Tools(self.catalog)
+        self.resources: dict[str, ToolDef] = {
+            entry.name: self.catalog.load(entry.name)
+            for entry in self.catalog
+            if entry.kind != "tool"
+        }
+        self.splice_counts = SpliceCounts()
+        self._listing: Listing | None = None
+        self._handwritten: tuple[str, ...] = ()
         self._validators: dict[str, Draft202012Validator] = {}
-        for operation in operations:
-            if operation.kind == "tool":
-                self.register(operation)
-            else:
-                self.resources[operation.name] = operation
         self.custom_route("/healthz", methods=["GET"])(self._healthz)
 
     async def _healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "tools": len(self.tools)})
 
     def register(self, tool: ToolDef) -> None:
-        """Add one generated operation as a tool."""
-        if tool.name in self.tools:
-            raise ValueError(f"two tools are named {tool.name!r}")
-        self.tools[tool.name] = tool
-        self._listed = None
-        self._listed_wire = None
+        """Add one operation as a tool (after the generated ones)."""
+        self.tools.add(tool)
+        self._listing = None
+
+    def listed_tools(self) -> list[Mapping[str, Any]]:
+        """The tools this server lists before any added with `@server.tool()`, as JSON."""
+        return self.tools.listed()
+
+    def visible_tool_names(self, scopes: frozenset[str]) -> frozenset[str] | None:
+        """The tools a caller whose token has `scopes` may see; None: every tool.
+
+        tools/list keeps one serialisation per distinct answer, so callers with the same
+        visible set share it.
+        """
+        return None
+
+    async def listing(self) -> Listing:
+        """The listing, rebuilt only when the set of hand-written tools changed."""
+        handwritten = await MCPServer.list_tools(self)
+        names = tuple(tool.name for tool in handwritten)
+        if self._listing is None or names != self._handwritten:
+            dumped = [
+                t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in handwritten
+            ]
+            self._listing = Listing(
+                [*self.listed_tools(), *dumped], self.app_settings.tools_page_size
+            )
+            self._handwritten = names
+        return self._listing
 
     async def list_tools(self) -> list[MCPTool]:
         """The generated tools, then any added with `@server.tool()` in custom.register."""
-        if self._listed is None:
-            generated = [tool.listed() for tool in self.tools.values()]
-            self._listed = [*generated, *await super().list_tools()]
-        return self._listed
+        listing = await self.listing()
+        return [MCPTool.model_validate(tool) for tool in listing.tools]
 
     async def _handle_list_tools(self, ctx: Any, params: Any) -> dict[str, Any]:  # type: ignore[override]
-        """tools/list on the wire, serialised once: for a large API, dumping every tool's
-        schemas on each request costs more than the rest of the request put together.
+        """tools/list from the precomputed listing (see runtime/listing.py).
 
         This overrides a private method of `mcp` 2.3 (`MCPServer._handle_list_tools`, the
         handler its request router calls for tools/list), which is why generated projects
-        pin `mcp` to the 2.3 series; a test in mcpgen fails when the SDK stops calling it.
-        When the SDK offers a public way to answer tools/list with ready data, use that and
-        delete this method.
+        pin `mcp` to the 2.3 series; a test in mcpgen fails when the SDK stops calling it,
+        or when the bytes swapped in stop matching what the SDK itself would send. When the
+        SDK offers a public way to answer tools/list with ready bytes, use that.
         """
-        if self._listed_wire is None:
-            result = ListToolsResult(tools=await self.list_tools())
-            self._listed_wire = result.model_dump(by_alias=True, mode="json", exclude_none=True)
-        return dict(self._listed_wire)
+        listing = await self.listing()
+        request = getattr(ctx, "request", None)
+        visible = self.visible_tool_names(caller_scopes(request))
+        page = listing.page(getattr(params, "cursor", None), visible)
+        mark = mark_of(request)
+        if mark is None:
+            return listing.result(page)
+        array = listing.array(str(ctx.protocol_version), page)
+        return {**listing.envelope(page), "tools": [mark.placeholder(array)]}
 
     def validator(self, key: str, schema: dict[str, Any]) -> Draft202012Validator:
         """A cached validator for `schema`, under `key`."""
@@ -182,7 +266,7 @@ class ApiServer(MCPServer[Any]):
         tool = self.tools.get(name)
         if tool is not None:
             return await self.invoke(tool, arguments, context)
-        if any(listed.name == name for listed in await super().list_tools()):
+        if any(listed.name == name for listed in await MCPServer.list_tools(self)):
             handwritten = await super().call_tool(name, arguments, context)
             if isinstance(handwritten, CallToolResult):
                 return handwritten
@@ -263,7 +347,8 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 def create_http_app(server: ApiServer) -> Starlette:
-    """The Streamable HTTP app: MCP at /mcp (stateless), GET /healthz outside any auth."""
+    """The Streamable HTTP app: MCP at /mcp (stateless), GET /healthz outside any auth;
+    tools/list answered from precomputed bytes (runtime/listing.py), inside any auth."""
     settings = server.app_settings
     app = server.streamable_http_app(
         streamable_http_path="/mcp",
@@ -272,6 +357,7 @@ def create_http_app(server: ApiServer) -> Starlette:
         transport_security=transport_security(settings),
         host=settings.host,
     )
+    app.add_middleware(SpliceListings, counts=server.splice_counts)
     inner = app.router.lifespan_context
 
     @asynccontextmanager
