@@ -27,6 +27,7 @@ from .ir import LISTING_FORMAT, Project
 __all__ = [
     "RUNTIME",
     "Tree",
+    "listing_text",
     "read_tree",
     "render",
     "render_tree",
@@ -130,13 +131,26 @@ def write_listing(project: Project, out: Path) -> None:
     """`tools/listing.json`: every operation as tools/list shows it, one a line, with the
     digest of the module that defines it. The server lists tools from this file without
     importing their modules; a module whose source no longer has its digest (edited by
-    hand) is imported at start-up instead, so an edit there shows in tools/list."""
+    hand) is imported at start-up instead, so an edit there shows in tools/list.
+
+    Each line ends with `"tool": ` and the tool's compact JSON, the very bytes tools/list
+    sends: the runtime slices them out without decoding them
+    (`runtime.definitions.Catalog.read`)."""
     tools = out / "src" / project.package / "tools"
+    entries = [
+        (tool.listing, source_digest((tools / f"{tool.module}.py").read_bytes()))
+        for tool in project.tools
+    ]
+    (tools / "listing.json").write_text(listing_text(entries), encoding="utf-8")
+
+
+def listing_text(entries: list[tuple[dict[str, Any], str]]) -> str:
+    """listing.json from each operation's `Tool.listing` and its module's digest."""
     lines = []
-    for tool in project.tools:
-        entry = tool.listing
-        digest = source_digest((tools / f"{tool.module}.py").read_bytes())
-        lines.append(json_value({"name": entry["name"], "digest": digest, **entry}))
+    for listing, digest in entries:
+        entry = dict(listing)
+        wire = entry.pop("tool")
+        head = json_value({"name": entry["name"], "digest": digest, **entry})
+        lines.append(f'{head[:-1]}, "tool": {json_value(wire, compact=True)}}}')
     body = ",\n".join(lines)
-    text = f'{{"format": {LISTING_FORMAT}, "operations": [\n{body}\n]}}\n'
-    (tools / "listing.json").write_text(text, encoding="utf-8")
+    return f'{{"format": {LISTING_FORMAT}, "operations": [\n{body}\n]}}\n'

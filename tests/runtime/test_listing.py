@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
+from mcpgen.render import listing_text
 from mcpgen.render import source_digest as generator_digest
 from mcpgen.runtime.config import Settings
 from mcpgen.runtime.definitions import Catalog, ToolDef, source_digest
@@ -340,7 +341,7 @@ def lazy_package(tmp_path: Path) -> Iterator[str]:
     package = tmp_path / "lazy_tools_pkg"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    operations = []
+    operations: list[tuple[dict[str, Any], str]] = []
     for name in ("alpha", "beta"):
         source = textwrap.dedent(MODULE.format(name=name))
         (package / f"{name}.py").write_text(source)
@@ -351,20 +352,17 @@ def lazy_package(tmp_path: Path) -> Iterator[str]:
             "inputSchema": {"type": "object", "properties": {}},
             "annotations": {"readOnlyHint": True},
         }
-        operations.append(
-            {
-                "name": name,
-                "digest": source_digest(source.encode()),
-                "module": name,
-                "kind": "tool",
-                "method": "GET",
-                "path": f"/{name}",
-                "tags": ["letters"],
-                "tool": wire,
-            }
-        )
-    listing = {"format": 1, "operations": operations}
-    (package / "listing.json").write_text(json.dumps(listing))
+        entry = {
+            "name": name,
+            "module": name,
+            "kind": "tool",
+            "method": "GET",
+            "path": f"/{name}",
+            "tags": ["letters"],
+            "tool": wire,
+        }
+        operations.append((entry, source_digest(source.encode())))
+    (package / "listing.json").write_text(listing_text(operations))
     sys.path.insert(0, str(tmp_path))
     try:
         yield "lazy_tools_pkg"
@@ -413,14 +411,16 @@ def test_digests_ignore_line_ends_and_agree_with_the_generator() -> None:
 def test_a_listing_that_does_not_match_its_module_is_refused(
     lazy_package: str, tmp_path: Path
 ) -> None:
-    root = tmp_path / lazy_package
-    listing = json.loads((root / "listing.json").read_text())
-    listing["operations"][0]["module"] = "beta"
-    (root / "listing.json").write_text(json.dumps(listing))
+    file = tmp_path / lazy_package / "listing.json"
+    text = file.read_text()
+    file.write_text(text.replace('"module": "alpha"', '"module": "beta"'))
     with pytest.raises(RuntimeError, match="does not define the tool 'alpha'"):
         Catalog.read(lazy_package)  # beta.py has not alpha's digest: imported at once
-    listing["operations"][0]["digest"] = listing["operations"][1]["digest"]
-    (root / "listing.json").write_text(json.dumps(listing))
+    beta = source_digest((tmp_path / lazy_package / "beta.py").read_bytes())
+    lines = file.read_text().split("\n")
+    alpha = json.loads(lines[1].split(', "tool": ')[0] + "}")["digest"]
+    lines[1] = lines[1].replace(alpha, beta)
+    file.write_text("\n".join(lines))
     catalog = Catalog.read(lazy_package)
     with pytest.raises(RuntimeError, match="does not define the tool 'alpha'"):
         catalog.load("alpha")
@@ -429,12 +429,12 @@ def test_a_listing_that_does_not_match_its_module_is_refused(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{", "cannot read the tool listing"),
-        ('{"format": 9, "operations": []}', "not a tool listing of format 1"),
-        ('{"format": 1, "operations": [{"name": "x"}]}', "malformed"),
+        ("{", "not a tool listing of format 1"),
+        ('{"format": 9, "operations": [\n]}\n', "not a tool listing of format 1"),
+        ('{"format": 1, "operations": [\n{"name": "x"}\n]}\n', "malformed"),
         (
-            '{"format": 1, "operations": [{"name": "x", "module": "x", "kind": "tool", '
-            '"method": "GET", "path": "/", "tool": {"name": "x"}}]}',
+            '{"format": 1, "operations": [\n{"name": "x", "module": "x", "kind": "tool", '
+            '"method": "GET", "path": "/", "tool": {"name":"x"}}\n]}\n',
             "malformed",
         ),
     ],
@@ -445,6 +445,12 @@ def test_a_broken_listing_file_says_so(
     root = tmp_path / lazy_package
     (root / "listing.json").write_text(content)
     with pytest.raises(RuntimeError, match=message):
+        Catalog.read(lazy_package)
+
+
+def test_a_missing_listing_file_says_so(lazy_package: str, tmp_path: Path) -> None:
+    (tmp_path / lazy_package / "listing.json").unlink()
+    with pytest.raises(RuntimeError, match="cannot read the tool listing"):
         Catalog.read(lazy_package)
 
 

@@ -9,7 +9,7 @@ the API, and no operation's module is imported before it is described or called.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from mcp.server.mcpserver import Context
@@ -17,7 +17,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 
 from .config import Settings
-from .definitions import Catalog, ProjectInfo, PromptDef, ToolDef
+from .definitions import Catalog, ProjectInfo, PromptDef, ToolDef, tool_bytes
 from .resources import ResourceServer
 from .search import Document, SearchIndex, argument_words
 from .server import Hooks
@@ -100,12 +100,11 @@ class CompactServer(ResourceServer):
         hooks: Hooks | None = None,
     ) -> None:
         super().__init__(project, settings, operations, prompts, hooks=hooks)
-        self._meta = [
-            tool.model_dump(by_alias=True, mode="json", exclude_none=True) for tool in _meta_tools()
-        ]
+        meta = [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in _meta_tools()]
+        self._meta = [(tool["name"], tool_bytes(tool)) for tool in meta]
         self._index: SearchIndex | None = None
 
-    def listed_tools(self) -> list[Mapping[str, Any]]:
+    def listed_tools(self) -> list[tuple[str, bytes]]:
         """The meta-tools (then tools/list adds any from `@server.tool()`)."""
         return list(self._meta)
 
