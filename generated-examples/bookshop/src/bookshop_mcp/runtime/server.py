@@ -7,10 +7,9 @@ import logging
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
-from jsonschema import Draft202012Validator
 from mcp import MCPError
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.mcpserver import Context, MCPServer
@@ -22,10 +21,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .config import Settings
-from .definitions import Catalog, ProjectInfo, ToolDef
+from .definitions import Catalog, ProjectInfo, ToolDef, tool_bytes
 from .encoding import ArgumentError
 from .listing import Listing, SpliceCounts, SpliceListings, mark_of
 from .upstream import NotConfiguredError, Reply, Upstream
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 __all__ = [
     "MAX_ERROR_TEXT",
@@ -144,13 +146,11 @@ class Tools(Mapping[str, ToolDef]):
             raise ValueError(f"two tools are named {tool.name!r}")
         self._added[tool.name] = tool
 
-    def listed(self) -> list[Mapping[str, Any]]:
-        """Every tool as tools/list shows it, in order."""
-        generated = [self._catalog.entries[i].tool for i in self._positions()]
-        return [*generated, *(tool.wire() for tool in self._added.values())]
-
-    def _positions(self) -> list[int]:
-        return [i for i, entry in enumerate(self._catalog.entries) if entry.kind == "tool"]
+    def listed(self) -> list[tuple[str, bytes]]:
+        """Every tool's name and JSON as tools/list sends it, in order."""
+        generated = [(e.name, e.raw) for e in self._catalog.entries if e.kind == "tool"]
+        added = [(name, tool_bytes(tool.wire())) for name, tool in self._added.items()]
+        return [*generated, *added]
 
 
 def caller_scopes(request: object) -> frozenset[str]:
@@ -204,8 +204,9 @@ class ApiServer(MCPServer[Any]):
         self.tools.add(tool)
         self._listing = None
 
-    def listed_tools(self) -> list[Mapping[str, Any]]:
-        """The tools this server lists before any added with `@server.tool()`, as JSON."""
+    def listed_tools(self) -> list[tuple[str, bytes]]:
+        """The tools this server lists before any added with `@server.tool()`: each one's
+        name and JSON."""
         return self.tools.listed()
 
     def visible_tool_names(self, scopes: frozenset[str]) -> frozenset[str] | None:
@@ -224,9 +225,8 @@ class ApiServer(MCPServer[Any]):
             dumped = [
                 t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in handwritten
             ]
-            self._listing = Listing(
-                [*self.listed_tools(), *dumped], self.app_settings.tools_page_size
-            )
+            tools = [*self.listed_tools(), *((d["name"], tool_bytes(d)) for d in dumped)]
+            self._listing = Listing(tools, self.app_settings.tools_page_size, dumped)
             self._handwritten = names
         return self._listing
 
@@ -255,8 +255,11 @@ class ApiServer(MCPServer[Any]):
         return {**listing.envelope(page), "tools": [mark.placeholder(array)]}
 
     def validator(self, key: str, schema: dict[str, Any]) -> Draft202012Validator:
-        """A cached validator for `schema`, under `key`."""
+        """A cached validator for `schema`, under `key` (jsonschema is imported on the first
+        call, not at start-up: importing it costs a tenth of a second)."""
         if key not in self._validators:
+            from jsonschema import Draft202012Validator
+
             self._validators[key] = Draft202012Validator(schema)
         return self._validators[key]
 

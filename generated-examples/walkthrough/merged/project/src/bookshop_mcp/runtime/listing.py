@@ -4,11 +4,13 @@ A large API's tools/list is megabytes of JSON. Having the SDK validate and seria
 every request costs about 0.2 s of CPU per request on GitHub's 1,223 tools, which anyone
 who may list tools can trigger again and again. Instead:
 
-- `Listing` keeps each tool's JSON bytes, made once, and the joined bytes of each page of
-  each caller's visible tools (a small LRU, keyed by the frozenset that
+- `Listing` keeps each tool's JSON bytes (for generated tools, the bytes of
+  tools/listing.json, never decoded on this path), and the joined bytes of each page of each
+  caller's visible tools (a small LRU, keyed by the frozenset that
   `ApiServer.visible_tool_names` returns). A protocol version whose result surface would
-  change a tool (checked once per version, with the SDK's own `serialize_server_result`)
-  gets bytes of its own, from that function's output.
+  change a tool (checked once per version, with the SDK's own `serialize_server_result`, on
+  a probe holding every field a generated tool has) gets bytes of its own, from that
+  function's output.
 - `SpliceListings`, the ASGI middleware that `create_http_app` puts around the app, marks
   every POST with a `ListingMark`. The request still goes the SDK's whole way: transport
   security, authentication (which wraps the MCP endpoint inside this middleware), the
@@ -40,22 +42,44 @@ from mcp_types.methods import serialize_server_result
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["MARK", "Listing", "ListingMark", "Page", "SpliceCounts", "SpliceListings", "mark_of"]
+from .definitions import tool_bytes
+
+__all__ = [
+    "MARK",
+    "PROBE",
+    "Listing",
+    "ListingMark",
+    "Page",
+    "SpliceCounts",
+    "SpliceListings",
+    "mark_of",
+]
 
 MARK = "mcpgen.tools_list"  # the ASGI scope key of a request's ListingMark
 _CURSOR_PREFIX = "page-"
 _VARIANTS = 16  # joined pages kept (each caller's visible set and page is one)
 
 
-def tool_bytes(tool: Mapping[str, Any]) -> bytes:
-    """Compact JSON, non-ASCII kept, except the line and paragraph separators (which some
-    SSE and JavaScript readers take for line ends) and what cannot be UTF-8 encoded."""
-    text = json.dumps(tool, ensure_ascii=False, separators=(",", ":"))
-    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    try:
-        return text.encode()
-    except UnicodeEncodeError:  # a lone surrogate from the spec's text
-        return json.dumps(tool, separators=(",", ":")).encode()
+# A tool with every field a generated tool (`ToolDef.wire()`) may have: a protocol version
+# whose result surface keeps it as it is keeps every generated tool as it is.
+PROBE: dict[str, Any] = {
+    "name": "probe",
+    "title": "Probe",
+    "description": "Has every field of a generated tool.",
+    "inputSchema": {
+        "type": "object",
+        "properties": {"a": {"type": "string", "description": "An argument."}},
+        "required": ["a"],
+        "additionalProperties": False,
+    },
+    "outputSchema": {"type": "object", "properties": {"b": {"type": "integer"}}},
+    "annotations": {
+        "readOnlyHint": True,
+        "destructiveHint": False,
+        "idempotentHint": True,
+        "openWorldHint": True,
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -70,22 +94,37 @@ class Page:
 class Listing:
     """The tools of one server as tools/list shows them, in a fixed order.
 
-    `tools` are the tools' JSON objects (`Tool` as the SDK dumps it); `page_size` 0 puts
-    every tool on one page.
+    `tools` are (name, JSON bytes) pairs, each the tool as the SDK would dump it; `probe`
+    holds the decoded tools whose fields `PROBE` may not cover (hand-written ones);
+    `page_size` 0 puts every tool on one page.
     """
 
-    def __init__(self, tools: Sequence[Mapping[str, Any]], page_size: int = 0) -> None:
-        self.tools = tuple(tools)
-        self.names = tuple(str(tool["name"]) for tool in self.tools)
+    def __init__(
+        self,
+        tools: Sequence[tuple[str, bytes]],
+        page_size: int = 0,
+        probe: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        self.names = tuple(name for name, _ in tools)
+        self.raw = tuple(raw for _, raw in tools)
         self.page_size = page_size
+        self.probe = [PROBE, *(dict(tool) for tool in probe)]
+        self._decoded: tuple[dict[str, Any], ...] | None = None
         self._surfaces: dict[str, str] = {}  # version → "" (tools as they are) or version
-        self._bytes: dict[str, tuple[bytes, ...]] = {}  # surface → each tool's bytes
+        self._bytes: dict[str, tuple[bytes, ...]] = {"": self.raw}  # surface → tools' bytes
         self._arrays: OrderedDict[tuple[str, frozenset[str] | None, int], bytes] = OrderedDict()
+
+    @property
+    def tools(self) -> tuple[dict[str, Any], ...]:
+        """The tools decoded (once, on first use: the fast path never needs them)."""
+        if self._decoded is None:
+            self._decoded = tuple(json.loads(raw) for raw in self.raw)
+        return self._decoded
 
     def page(self, cursor: str | None, visible: frozenset[str] | None) -> Page:
         """The page `cursor` names (the first when None) of the tools in `visible`."""
         if visible is None:
-            positions: Sequence[int] = range(len(self.tools))
+            positions: Sequence[int] = range(len(self.names))
         else:
             positions = [i for i, name in enumerate(self.names) if name in visible]
         number = 0
@@ -132,7 +171,7 @@ class Listing:
         `version` (whose tools are then put through that surface once)."""
         known = self._surfaces.get(version)
         if known is None:
-            probe = _probe(self.tools)
+            probe = self.probe
             try:
                 kept = serialize_server_result(
                     "tools/list", version, {**self.envelope(page), "tools": probe}
@@ -146,24 +185,11 @@ class Listing:
     def _tool_bytes(self, surface: str, page: Page) -> tuple[bytes, ...]:
         found = self._bytes.get(surface)
         if found is None:
-            if surface:
-                everything = {**self.envelope(page), "tools": [dict(t) for t in self.tools]}
-                shaped = serialize_server_result("tools/list", surface, everything)["tools"]
-                found = tuple(tool_bytes(tool) for tool in shaped)
-            else:
-                found = tuple(tool_bytes(tool) for tool in self.tools)
+            everything = {**self.envelope(page), "tools": [dict(t) for t in self.tools]}
+            shaped = serialize_server_result("tools/list", surface, everything)["tools"]
+            found = tuple(tool_bytes(tool) for tool in shaped)
             self._bytes[surface] = found
         return found
-
-
-def _probe(tools: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One tool for each shape among `tools` (which keys it has, and which annotations)."""
-    shapes: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, Any]] = {}
-    for tool in tools:
-        annotations = tool.get("annotations")
-        hints = tuple(sorted(annotations)) if isinstance(annotations, dict) else ()
-        shapes.setdefault((tuple(sorted(tool)), hints), dict(tool))
-    return list(shapes.values())
 
 
 class ListingMark:

@@ -13,7 +13,9 @@ import importlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from mcp.types import Tool as MCPTool
@@ -34,6 +36,7 @@ __all__ = [
     "Scheme",
     "ToolDef",
     "source_digest",
+    "tool_bytes",
 ]
 
 Exposure = Literal["tools", "compact"]
@@ -132,6 +135,18 @@ class PromptDef:
     arguments: tuple[PromptArg, ...] = ()
 
 
+def tool_bytes(tool: Mapping[str, Any]) -> bytes:
+    """A tool's JSON as tools/list sends it: compact, non-ASCII kept except the line and
+    paragraph separators (which some SSE and JavaScript readers take for line ends) and what
+    cannot be UTF-8 encoded."""
+    text = json.dumps(tool, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate from the spec's text
+        return json.dumps(tool, separators=(",", ":")).encode()
+
+
 @dataclass(frozen=True)
 class Listed:
     """One operation as the runtime knows it before its module is imported."""
@@ -142,12 +157,21 @@ class Listed:
     method: str
     path: str
     tags: tuple[str, ...]
-    tool: Mapping[str, Any]  # the tool as tools/list shows it (JSON)
+    raw: bytes  # the tool's JSON as tools/list sends it
     uri: str | None = None
 
+    @cached_property
+    def tool(self) -> dict[str, Any]:
+        """The tool as tools/list shows it, decoded on first use."""
+        found = json.loads(self.raw)
+        if not isinstance(found, dict) or found.get("name") != self.name:
+            raise RuntimeError(f"the listed tool {self.name!r} is not named so: regenerate")
+        return cast(dict[str, Any], found)
+
     @classmethod
-    def of(cls, tool: ToolDef) -> Listed:
-        return cls(tool.name, "", tool.kind, tool.method, tool.path, (), tool.wire(), tool.uri)
+    def of(cls, tool: ToolDef, module: str = "", tags: tuple[str, ...] = ()) -> Listed:
+        raw = tool_bytes(tool.wire())
+        return cls(tool.name, module, tool.kind, tool.method, tool.path, tags, raw, tool.uri)
 
 
 class Catalog:
@@ -181,23 +205,24 @@ class Catalog:
     def read(cls, package: str, file: str = "listing.json") -> Catalog:
         """The catalog of `package` (e.g. `bookshop_mcp.tools`), from its `file`."""
         where = f"{package.replace('.', '/')}/{file}"
+        root = resources.files(package)
         try:
-            data = json.loads(resources.files(package).joinpath(file).read_bytes())
-        except (OSError, ValueError) as exc:
+            lines = root.joinpath(file).read_bytes().split(b"\n")
+        except OSError as exc:
             raise RuntimeError(f"cannot read the tool listing {where}: {exc}") from None
-        if not isinstance(data, dict) or data.get("format") != LISTING_FORMAT:
+        if lines[:1] != [_HEAD] or lines[-2:] != [b"]}", b""]:
             raise RuntimeError(
                 f"{where} is not a tool listing of format {LISTING_FORMAT}: regenerate the "
                 "project with mcpgen"
             )
         try:
-            entries = [_listed(item) for item in data["operations"]]
-            digests = [str(item["digest"]) for item in data["operations"]]
+            pairs = [_listed(line) for line in lines[1:-2]]
         except (KeyError, TypeError, ValueError) as exc:
             raise RuntimeError(f"{where} is malformed ({exc}): regenerate the project") from None
-        catalog = cls(entries, package)
-        for entry, digest in zip(entries, digests, strict=True):
-            if _module_digest(package, entry.module) != digest:
+        catalog = cls((entry for entry, _ in pairs), package)
+        folder = Path(str(root)) if isinstance(root, Path) else None
+        for entry, digest in pairs:
+            if _module_digest(root, folder, entry.module) != digest:
                 catalog._edited(entry)
         return catalog
 
@@ -205,16 +230,7 @@ class Catalog:
         """List `entry` as its (edited) module now defines it."""
         tool = self.load(entry.name)
         position = self.entries.index(entry)
-        edited = Listed(
-            entry.name,
-            entry.module,
-            tool.kind,
-            tool.method,
-            tool.path,
-            entry.tags,
-            tool.wire(),
-            tool.uri,
-        )
+        edited = Listed.of(tool, entry.module, entry.tags)
         self.entries = (*self.entries[:position], edited, *self.entries[position + 1 :])
         self._by_name[entry.name] = edited
 
@@ -252,30 +268,44 @@ def source_digest(source: bytes) -> str:
     return hashlib.sha256(source.replace(b"\r\n", b"\n")).hexdigest()[:16]
 
 
-def _module_digest(package: str, module: str) -> str | None:
+def _module_digest(root: Any, folder: Path | None, module: str) -> str | None:
     try:
-        return source_digest(resources.files(package).joinpath(f"{module}.py").read_bytes())
+        if folder is not None:  # a package on disk: plain reads, the common and quick case
+            return source_digest((folder / f"{module}.py").read_bytes())
+        return source_digest(root.joinpath(f"{module}.py").read_bytes())
     except OSError:  # no source beside the package (compiled only): import it to be sure
         return None
 
 
-def _listed(item: Any) -> Listed:
+_HEAD = b'{"format": %d, "operations": [' % LISTING_FORMAT
+_TOOL = b', "tool": '
+
+
+def _listed(line: bytes) -> tuple[Listed, str]:
+    """One line of listing.json: its operation, and the digest of its module's source.
+
+    The line is a JSON object whose last member is `"tool"`, written compact; everything
+    before it is written with spaces after `,` and `:`, so the first `, "tool": ` is where
+    the tool's bytes start (inside a string, quotes are escaped)."""
+    line = line.removesuffix(b",")
+    at = line.find(_TOOL)
+    if at < 0 or not line.endswith(b"}"):
+        raise ValueError("an operation has no tool")
+    item = json.loads(line[:at] + b"}")
     if not isinstance(item, dict):
         raise TypeError("an operation is not an object")
     entry = cast(dict[str, Any], item)
     kind = entry["kind"]
     if kind not in ("tool", "resource", "resource_template"):
         raise ValueError(f"unknown kind {kind!r}")
-    tool = entry["tool"]
-    if not isinstance(tool, dict) or tool.get("name") != entry["name"]:
-        raise ValueError(f"the tool of {entry['name']!r} is not named so")
-    return Listed(
+    listed = Listed(
         name=str(entry["name"]),
         module=str(entry["module"]),
         kind=kind,
         method=str(entry["method"]),
         path=str(entry["path"]),
         tags=tuple(str(t) for t in entry.get("tags", ())),
-        tool=tool,
+        raw=line[at + len(_TOOL) : -1],
         uri=entry.get("uri"),
     )
+    return listed, str(entry["digest"])
