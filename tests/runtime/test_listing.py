@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,11 @@ from mcpgen.render import listing_text
 from mcpgen.render import source_digest as generator_digest
 from mcpgen.runtime.config import Settings
 from mcpgen.runtime.definitions import Catalog, ToolDef, source_digest
-from mcpgen.runtime.listing import MARK, ListingMark, SpliceCounts, SpliceListings
-from mcpgen.runtime.server import ApiServer, create_http_app, transport_security
+from mcpgen.runtime.listing import MARK, ListingMark, Pending, SpliceCounts, SpliceListings
+from mcpgen.runtime.server import ApiServer, create_http_app, create_sse_app, transport_security
 from tests.runtime.conftest import Recorder, make_project
 from tests.runtime.test_server import ANNOTATIONS, ITEM, LIST
+from tests.support import net
 
 BASE = "http://127.0.0.1:8080"
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
@@ -143,6 +145,32 @@ def test_sse_answers_are_swapped_too() -> None:
         for version in (LEGACY, MODERN):
             assert post(http, version, "tools/list") == post(reference, version, "tools/list")
     assert fast.splice_counts == SpliceCounts(spliced=2, fallbacks=0)
+
+
+@pytest.mark.anyio
+async def test_the_legacy_sse_transport_gets_the_precomputed_bytes_on_its_stream() -> None:
+    """Over HTTP+SSE the answer to a POST goes out on the client's GET stream."""
+    from mcp.client.sse import sse_client
+
+    fast = server_of()
+    async with Client(server_of()) as reference:
+        expected = await reference.list_tools()
+    with net.serve_in_thread(create_sse_app(fast)) as base:
+        url = base.replace("localhost", "127.0.0.1") + "/sse"
+        async with Client(sse_client(url)) as client:
+            first = await client.list_tools()
+            again = await client.list_tools()
+            called = await client.call_tool("tool_03", {})
+    assert first == again == expected
+    assert called.is_error  # no upstream configured: the call itself went through
+    assert fast.splice_counts == SpliceCounts(spliced=2, fallbacks=0)
+
+
+def test_answers_left_for_another_response_are_bounded() -> None:
+    pending: Pending = OrderedDict()
+    marks = [ListingMark(pending) for _ in range(70)]
+    usable = [mark.usable() and bool(mark.placeholder(b"[]")) for mark in marks]
+    assert usable.count(True) == 64 and len(pending) == 64
 
 
 @pytest.mark.parametrize("version", [LEGACY, MODERN])
