@@ -37,6 +37,7 @@ __all__ = [
     "Tools",
     "caller_scopes",
     "create_http_app",
+    "create_sse_app",
     "error_result",
     "json_text",
     "transport_security",
@@ -369,4 +370,13 @@ def create_http_app(server: ApiServer) -> Starlette:
             yield
 
     app.router.lifespan_context = lifespan
+    return app
+
+
+def create_sse_app(server: ApiServer) -> Starlette:
+    """The legacy HTTP+SSE app (GET /sse, POST /messages/), tools/list answered from
+    precomputed bytes as over Streamable HTTP."""
+    settings = server.app_settings
+    app = server.sse_app(transport_security=transport_security(settings), host=settings.host)
+    app.add_middleware(SpliceListings, counts=server.splice_counts, across_requests=True)
     return app

@@ -18,8 +18,11 @@ who may list tools can trigger again and again. Instead:
   tools/list handler, seeing the mark, answers with a one-tool placeholder named by a
   random token and leaves the real array's bytes in the mark; the middleware swaps the
   placeholder array for those bytes as the answer goes out, and fixes `Content-Length`.
-- A request without the mark (stdio, the legacy SSE transport, in-process clients) gets the
-  whole list through the SDK, as before.
+- The legacy HTTP+SSE transport answers a POSTed request on the client's other, long-lived
+  GET stream: there the handler leaves the bytes in the middleware's table of pending
+  answers (`across_requests`), and the placeholder is swapped in whichever response
+  carries it. A request without a mark (stdio, in-process clients) gets the whole list
+  through the SDK, as before.
 
 Only the handler ever asks for a swap, and only for its own answer: a response without the
 token passes through untouched, and a token that cannot be swapped cleanly falls back to
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +54,7 @@ __all__ = [
     "Listing",
     "ListingMark",
     "Page",
+    "Pending",
     "SpliceCounts",
     "SpliceListings",
     "mark_of",
@@ -58,6 +63,9 @@ __all__ = [
 MARK = "mcpgen.tools_list"  # the ASGI scope key of a request's ListingMark
 _CURSOR_PREFIX = "page-"
 _VARIANTS = 16  # joined pages kept (each caller's visible set and page is one)
+_TOKEN_PREFIX = "mcpgen-tools-"
+_PENDING = 64  # answers waiting for another response to carry them (legacy SSE)
+_PENDING_SECONDS = 120.0  # after which one is forgotten (its client went away)
 
 
 # A tool with every field a generated tool (`ToolDef.wire()`) may have: a protocol version
@@ -192,20 +200,36 @@ class Listing:
         return found
 
 
+Pending = OrderedDict[str, tuple[bytes, float]]  # token → (array, when it was left)
+
+
 class ListingMark:
     """Left on a POST's ASGI scope by `SpliceListings`: the tools/list handler puts the
-    real array's bytes here and answers with a placeholder named by `token`."""
+    real array's bytes here (or, for the legacy SSE transport, in the middleware's table of
+    pending answers) and answers with a placeholder named by `token`."""
 
-    __slots__ = ("array", "token")
+    __slots__ = ("array", "pending", "token")
 
-    def __init__(self) -> None:
+    def __init__(self, pending: Pending | None = None) -> None:
         self.token: str | None = None
         self.array = b""
+        self.pending = pending
+
+    def usable(self) -> bool:
+        """False when too many answers are already waiting: list the slow way then."""
+        if self.pending is None:
+            return True
+        now = time.monotonic()
+        while self.pending and next(iter(self.pending.values()))[1] < now - _PENDING_SECONDS:
+            self.pending.popitem(last=False)
+        return len(self.pending) < _PENDING
 
     def placeholder(self, array: bytes) -> dict[str, Any]:
         """A tool standing for `array` in the handler's result (a fresh random name)."""
-        self.token = "mcpgen-tools-" + secrets.token_hex(16)
+        self.token = _TOKEN_PREFIX + secrets.token_hex(16)
         self.array = array
+        if self.pending is not None:
+            self.pending[self.token] = (array, time.monotonic())
         return {"name": self.token, "inputSchema": {"type": "object"}}
 
 
@@ -219,7 +243,7 @@ def mark_of(request: object) -> ListingMark | None:
     if not isinstance(scope, dict):
         return None
     mark = cast(dict[str, Any], scope).get(MARK)
-    if not isinstance(mark, ListingMark) or mark.token is not None:
+    if not isinstance(mark, ListingMark) or mark.token is not None or not mark.usable():
         return None
     headers = getattr(request, "headers", None)
     method = headers.get("mcp-method") if isinstance(headers, Mapping) else None
@@ -237,13 +261,24 @@ class SpliceCounts:
 
 
 class SpliceListings:
-    """ASGI middleware: swaps a tools/list placeholder for the precomputed bytes."""
+    """ASGI middleware: swaps a tools/list placeholder for the precomputed bytes.
 
-    def __init__(self, app: ASGIApp, counts: SpliceCounts | None = None) -> None:
+    `across_requests`: for the legacy HTTP+SSE transport, where the answer to a POST goes
+    out on the client's GET stream; every response body is then looked at for a pending
+    placeholder.
+    """
+
+    def __init__(
+        self, app: ASGIApp, counts: SpliceCounts | None = None, *, across_requests: bool = False
+    ) -> None:
         self.app = app
         self.counts = counts if counts is not None else SpliceCounts()
+        self.pending: Pending | None = OrderedDict() if across_requests else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.pending is not None and scope["type"] == "http":
+            await self._across_requests(scope, receive, send, self.pending)
+            return
         if scope["type"] != "http" or scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
@@ -279,18 +314,38 @@ class SpliceListings:
 
         await self.app(scope, receive, send_spliced)
 
+    async def _across_requests(
+        self, scope: Scope, receive: Receive, send: Send, pending: Pending
+    ) -> None:
+        if scope.get("method") == "POST":
+            scope[MARK] = ListingMark(pending)
+
+        async def send_swapped(message: Message) -> None:
+            body = message.get("body", b"") if message["type"] == "http.response.body" else b""
+            if pending and _TOKEN_PREFIX.encode() in body:
+                for token in [t for t in pending if t.encode() in body]:
+                    array, _ = pending.pop(token)
+                    body = self._swap_token(body, token, array, sse=True)
+                message = {**message, "body": body}
+            await send(message)
+
+        await self.app(scope, receive, send_swapped)
+
     def _swap(self, body: bytes, mark: ListingMark, *, sse: bool) -> bytes:
         """`body` with the placeholder array replaced; unchanged when it has none."""
         token = mark.token
         if token is None or token.encode() not in body:
             return body
         mark.token = None  # one answer per request
-        swapped = _swap_array(body, token, mark.array)
+        return self._swap_token(body, token, mark.array, sse=sse)
+
+    def _swap_token(self, body: bytes, token: str, array: bytes, *, sse: bool) -> bytes:
+        swapped = _swap_array(body, token, array)
         if swapped is not None:
             self.counts.spliced += 1
             return swapped
         self.counts.fallbacks += 1
-        return _swap_decoded(body, token, mark.array, sse=sse)
+        return _swap_decoded(body, token, array, sse=sse)
 
 
 def _swap_array(body: bytes, token: str, array: bytes) -> bytes | None:

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from .config import Settings
 from .definitions import ProjectInfo
 from .logs import configure_logging
-from .server import ApiServer, transport_security
+from .server import ApiServer, create_sse_app
 
 __all__ = ["run"]
 
@@ -67,9 +67,12 @@ async def _stdio(server: ApiServer) -> None:
 
 async def _sse(server: ApiServer) -> None:
     settings = server.app_settings
+    config = uvicorn.Config(
+        create_sse_app(server),
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=True,
+        log_level="info",
+    )
     async with server.upstream:
-        await server.run_sse_async(
-            host=settings.host,
-            port=settings.port,
-            transport_security=transport_security(settings),
-        )
+        await uvicorn.Server(config).serve()
