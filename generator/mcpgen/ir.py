@@ -176,10 +176,11 @@ class Tool(_Frozen):
     keep_fields: tuple[str, ...] = ()  # reply fields kept (dotted paths); () keeps all
     tags: tuple[str, ...] = ()  # the operation's tags in the spec (search reads them)
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def listed(self) -> dict[str, Any]:
-        """The tool as tools/list shows it: `ToolDef.wire()` of the generated module."""
+        """The tool as tools/list shows it: `ToolDef.wire()` of the generated module. (A
+        plain property, not a computed field: no template reads it, so the data handed to
+        copier does not carry every schema twice.)"""
         entry: dict[str, Any] = {
             "name": self.name,
             "title": self.title,
@@ -196,11 +197,10 @@ class Tool(_Frozen):
         }
         return entry
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def listing(self) -> dict[str, Any]:
-        """Its line of `tools/listing.json`, which the runtime reads instead of importing
-        the module (`runtime.definitions.Catalog`)."""
+        """Its line of `tools/listing.json` (written by `render.write_listing`), which the
+        runtime reads instead of importing the module (`runtime.definitions.Catalog`)."""
         entry: dict[str, Any] = {
             "name": self.name,
             "module": self.module,
