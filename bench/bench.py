@@ -13,7 +13,13 @@ Sections (bench/README.md says what each figure means):
 3. serving vs openapi-mcp-generator's server, over HTTP and over stdio: start to first
    tools/list, RSS, warm tools/list, on Bookshop and on the big APIs cached under
    .cache/corpus/ (skipped with a note when absent);
-4. tracing cost: tools/call with OpenTelemetry off, disabled, and on (OTLP to a local sink).
+4. big APIs, fast and findable: warm tools/list over HTTP in both protocol eras vs a plain
+   ASGI route sending the same bytes (bench/plain_route.py), start to first tools/list and
+   peak RSS vs the hand-written one-tool server, 16 concurrent clients' tools/call vs the
+   hand-written server, and compact search's recall on bench/search_eval.json.
+5. tracing cost: tools/call with OpenTelemetry off, disabled, and on (OTLP to a local sink).
+
+`--load` runs everything beside a CPU burner (one busy process: on 2 cores, the other core).
 
 Every server binds 127.0.0.1 on a port the OS picked, runs in its own process group and
 is stopped when its measurement ends; every wait and loop is bounded. Progress goes to
@@ -705,13 +711,276 @@ def serve_peer(project: Path, peer: PeerTool, *, http: bool, warm: int) -> Servi
     return serve_http(argv, node_env({"PORT": str(port)}), port, warm=warm)
 
 
+# --- section 4: big APIs, fast and findable ----------------------------------------------
+
+BIG = "4 big APIs"
+PLAIN = "plain ASGI route, same bytes"
+MODERN_VERSION = "2026-07-28"
+CONCURRENT_CLIENTS = 16
+LIST_SAMPLES = 20
+START_ROUNDS = 3
+
+
+def peak_rss_mib(server: Server) -> float:
+    """VmHWM: the largest resident set the server process had so far."""
+    for line in Path(f"/proc/{server.popen.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise BenchError("VmHWM missing from /proc/PID/status")
+
+
+def list_request(era: str) -> tuple[dict[str, str], bytes]:
+    """Headers and body of a tools/list POST in `era` ("legacy" after a 2025 handshake, or
+    the 2026-07-28 per-request envelope)."""
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    params: dict[str, Any] = {}
+    if era == "legacy":
+        headers["MCP-Protocol-Version"] = PROTOCOL_VERSION
+    else:
+        headers |= {"MCP-Protocol-Version": MODERN_VERSION, "Mcp-Method": "tools/list"}
+        params["_meta"] = {
+            "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+    body = {"jsonrpc": "2.0", "id": 7, "method": "tools/list", "params": params}
+    return headers, json.dumps(body).encode()
+
+
+def raw_post(http: httpx.Client, url: str, headers: Mapping[str, str], body: bytes) -> bytes:
+    """One POST, the whole answer read, nothing decoded: the transfer is what is timed."""
+    response = http.post(url, headers=headers, content=body)
+    if response.status_code != 200:
+        raise BenchError(f"POST {url}: HTTP {response.status_code}: {response.text[:300]}")
+    return response.content
+
+
+@contextlib.contextmanager
+def start_http(argv: Sequence[str], env: Mapping[str, str], port: int) -> Iterator[Server]:
+    """A started HTTP server, once its port answers (bounded by START_TIMEOUT)."""
+    with start_server(argv, env=env) as server:
+        deadline = server.started + START_TIMEOUT
+        while True:
+            server.check_alive()
+            try:
+                with socket.create_connection((HOST, port), timeout=1):
+                    break
+            except OSError:
+                if time.perf_counter() > deadline:
+                    raise BenchError(f"port {port} not open within {START_TIMEOUT} s") from None
+                time.sleep(0.02)
+        yield server
+
+
+def handwritten_argv(port: int, upstream: str) -> list[str]:
+    argv = [sys.executable, str(BENCH_DIR / "peer_server.py"), "--port", str(port)]
+    return [*argv, "--upstream", upstream, "--api-key", API_KEY]
+
+
+def big_api(spec: Spec, work: Path, results: Results) -> None:
+    """Warm tools/list in both eras vs a plain route with the same bytes; start to first
+    tools/list and peak RSS vs the hand-written server."""
+    project = work / f"ours-{spec.key}"
+    if not project.is_dir():
+        results.notes.append(f"{BIG}: {spec.title} skipped (its generation failed)")
+        return
+    figures = attempt(results, f"{spec.title} (section 4)", partial(_big_api, project, spec))
+    if figures is None:
+        return
+    for label, unit, ours, peer, theirs in figures:
+        results.rows.append(row_pair(BIG, f"{spec.title}: {label}", unit, peer, ours, theirs))
+
+
+def _first_list(argv: Sequence[str], env: Mapping[str, str], port: int) -> tuple[float, float]:
+    """Start a server, time start to first tools/list (after the handshake); its peak RSS."""
+    with http_session(argv, env, port) as (server, client):
+        figures = measure_serving(server, client, 1)
+        return figures.start_s, peak_rss_mib(server)
+
+
+def _big_api(project: Path, spec: Spec) -> list[tuple[str, str, float, str, float]]:
+    rows: list[tuple[str, str, float, str, float]] = []
+    starts: dict[str, list[float]] = {"ours": [], "hand": []}
+    for round_ in range(START_ROUNDS):  # alternate, so a slow spell is shared
+        progress(f"{spec.title}: start to first tools/list ({round_ + 1}/{START_ROUNDS})")
+        hand_port, ours_port = free_port(), free_port()
+        argv, env = generated_argv(project, spec.key, ours_port)
+        starts["ours"].append(_first_list(argv, env, ours_port)[0])
+        hand_argv = handwritten_argv(hand_port, "http://127.0.0.1:9/v1")
+        hand_start, hand_rss = _first_list(hand_argv, os.environ, hand_port)
+        starts["hand"].append(hand_start)
+    rows.append(
+        ("HTTP start to first tools/list, median", "s", statistics.median(starts["ours"]),
+         HANDWRITTEN, statistics.median(starts["hand"]))
+    )  # fmt: skip
+    with (
+        contextlib.ExitStack() as stack,
+        httpx.Client(timeout=CALL_TIMEOUT, trust_env=False) as http,
+        tempfile.TemporaryDirectory(prefix="bench-plain-") as tmp,
+    ):
+        ours_port = free_port()
+        argv, env = generated_argv(project, spec.key, ours_port)
+        ours_server, ours = stack.enter_context(http_session(argv, env, ours_port))
+        listed = measure_serving(ours_server, ours, 1)
+        url = f"http://{HOST}:{ours_port}/mcp"
+        for era in ("legacy", "modern"):
+            headers, body = list_request(era)
+            answer = raw_post(http, url, headers, body)
+            tools = json.loads(answer)["result"]["tools"]
+            if len(tools) != listed.tools:
+                raise BenchError(f"{era} tools/list listed {len(tools)} tools")
+            file = Path(tmp) / f"{era}.json"
+            file.write_bytes(answer)
+            plain_port = free_port()
+            plain_argv = [sys.executable, str(BENCH_DIR / "plain_route.py")]
+            plain_argv += ["--port", str(plain_port), "--body", str(file)]
+            stack.enter_context(start_http(plain_argv, os.environ, plain_port))
+            plain_url = f"http://{HOST}:{plain_port}/mcp"
+            progress(f"{spec.title}: warm tools/list ({era} era) vs a plain route")
+            timed = interleaved_ms(
+                {
+                    "ours": partial(raw_post, http, url, headers, body),
+                    "plain": partial(raw_post, http, plain_url, headers, body),
+                },
+                LIST_SAMPLES,
+            )
+            version = PROTOCOL_VERSION if era == "legacy" else MODERN_VERSION
+            rows.append(
+                (f"HTTP warm tools/list ({version}), p50", "ms", timed["ours"][0], PLAIN,
+                 timed["plain"][0])
+            )  # fmt: skip
+        rows.append(
+            ("server peak RSS", "MiB", peak_rss_mib(ours_server), HANDWRITTEN, hand_rss)
+        )  # fmt: skip
+    return rows
+
+
+async def _concurrent_calls(url: str, arguments: dict[str, Any], calls: int) -> float:
+    """`CONCURRENT_CLIENTS` clients, each with its own connection, `calls` tools/call of
+    get_book each; the wall time of all of them."""
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+        "MCP-Protocol-Version": PROTOCOL_VERSION,
+    }
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+         "params": {"name": "get_book", "arguments": arguments}}
+    )  # fmt: skip
+
+    async def client() -> None:
+        async with httpx.AsyncClient(timeout=CALL_TIMEOUT, trust_env=False) as http:
+            for _ in range(calls):
+                response = await http.post(url, headers=headers, content=body)
+                if response.status_code != 200 or '"isError":true' in response.text:
+                    raise BenchError(f"get_book failed: {response.text[:300]}")
+
+    import asyncio
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(CONCURRENT_CLIENTS)))
+    return time.perf_counter() - start
+
+
+def throughput(project: Path, calls: int, results: Results) -> None:
+    """16 clients' tools/call against the generated Bookshop server and the hand-written one,
+    both calling the real Bookshop upstream; three alternating rounds, the median kept."""
+    import asyncio
+
+    per_client = max(5, calls // CONCURRENT_CLIENTS)
+
+    def measure() -> tuple[float, float]:
+        with bookshop_upstream() as upstream, contextlib.ExitStack() as stack:
+            ours_port, hand_port = free_port(), free_port()
+            argv, env = generated_argv(project, "bookshop", ours_port)
+            env |= {"UPSTREAM_BASE_URL": upstream, "UPSTREAM_API_KEY": API_KEY}
+            stack.enter_context(start_http(argv, env, ours_port))
+            stack.enter_context(
+                start_http(handwritten_argv(hand_port, upstream), os.environ, hand_port)
+            )
+            targets = {
+                "ours": (f"http://{HOST}:{ours_port}/mcp", {"bookId": "b1"}),
+                "hand": (f"http://{HOST}:{hand_port}/mcp", {"book_id": "b1"}),
+            }
+            for url, arguments in targets.values():  # warm both up
+                asyncio.run(_concurrent_calls(url, arguments, 2))
+            samples: dict[str, list[float]] = {"ours": [], "hand": []}
+            for _ in range(3):
+                for who, (url, arguments) in targets.items():
+                    samples[who].append(asyncio.run(_concurrent_calls(url, arguments, per_client)))
+            return statistics.median(samples["ours"]), statistics.median(samples["hand"])
+
+    progress(f"{CONCURRENT_CLIENTS} clients x {per_client} tools/call: generated vs hand-written")
+    found = attempt(results, "concurrent tools/call", measure)
+    total = per_client * CONCURRENT_CLIENTS
+    figure = f"Bookshop: {CONCURRENT_CLIENTS} clients x {per_client} tools/call, wall time"
+    ours, hand = found if found is not None else (None, None)
+    results.rows.append(row_pair(BIG, figure, "s", HANDWRITTEN, ours, hand))
+    if found is not None:
+        results.notes.append(
+            f"{BIG}: {total} concurrent tools/call: {total / found[0]:.0f} calls/s generated, "
+            f"{total / found[1]:.0f} calls/s hand-written"
+        )
+
+
+def search_recall(spec: Spec, work: Path, results: Results) -> None:
+    """Compact search's recall on bench/search_eval.json, over the generated listing."""
+    project = work / f"ours-{spec.key}"
+    if not project.is_dir():
+        return
+    argv = [sys.executable, str(BENCH_DIR / "search_recall.py")]
+    argv += ["--package", f"{spec.key}_mcp", "--api", spec.key]
+    env = dict(os.environ, PYTHONPATH=str(project / "src"))
+    progress(f"{spec.title}: search_operations recall")
+    done = attempt(
+        results,
+        f"{spec.title} search recall",
+        partial(run_measured, argv, timeout=GENERATE_TIMEOUT, env=env, cwd=ROOT),
+    )
+    if done is None:
+        return
+    line = done.output.strip().splitlines()[-1]
+    for split, figures in sorted(json.loads(line).items()):
+        results.recall.append(
+            Recall(
+                spec.title,
+                split,
+                figures["queries"],
+                figures["recall@1"],
+                figures["recall@5"],
+                figures.get("missed", []),
+            )
+        )
+
+
+@contextlib.contextmanager
+def cpu_burner(on: bool) -> Iterator[None]:
+    """With `on`, one process spinning for the whole run (the "under load" condition)."""
+    if not on:
+        yield
+        return
+    argv = [sys.executable, "-c", "while True:\n    pass"]
+    with start_server(argv, env=os.environ):
+        yield
+
+
 # --- the sections ------------------------------------------------------------------------
+
+
+@dataclass
+class Recall:
+    api: str
+    split: str
+    queries: int
+    at1: float
+    at5: float
+    missed: list[str]
 
 
 @dataclass
 class Results:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    recall: list[Recall] = field(default_factory=list)
 
 
 T = TypeVar("T")
@@ -873,7 +1142,7 @@ TRACING_ON = "tracing on"
 
 
 def serve_tracing(project: Path, calls: int, results: Results) -> None:
-    """Section 4: the generated Bookshop server three times, tools/call interleaved:
+    """Section 5: the generated Bookshop server three times, tools/call interleaved:
     tracing off (no OTEL_* variable), off by OTEL_SDK_DISABLED, and on (batched OTLP
     exports to a local sink). Off and disabled take the same path, so their difference is
     the noise floor; on vs off is what tracing costs."""
@@ -909,7 +1178,7 @@ def serve_tracing(project: Path, calls: int, results: Results) -> None:
     results.notes.append(
         f"tracing on: the local OTLP sink received {len(exports)} exports, {sum(exports)} bytes"
     )
-    section = "4 tracing cost"
+    section = "5 tracing cost"
     figure = f"Bookshop over HTTP: tools/call get_book x{calls}"
     for i, label in enumerate(("p50", "p95")):
         for ours, peer in ((TRACING_OFF, TRACING_DISABLED), (TRACING_ON, TRACING_OFF)):
@@ -965,7 +1234,6 @@ def serve_spec(spec: Spec, work: Path, peer: PeerTool, calls: int, results: Resu
     if ours_dir.is_dir():
         if spec.key == "bookshop":
             ours_http = serve_bookshop(ours_dir, calls, results)
-            serve_tracing(ours_dir, calls, results)
         else:
             progress(f"serve {spec.title}: generated server over HTTP")
             ours_http = attempt(
@@ -1066,16 +1334,31 @@ def run(args: argparse.Namespace) -> tuple[Results, dict[str, Any]]:
     results = Results()
     chosen, skipped = specs(Path(args.corpus), quick=args.quick)
     results.notes += skipped
-    peer = ensure_peer()
-    if peer.cli is None:
+    peer = ensure_peer() if set(args.sections) & {"1", "2", "3"} else PeerTool(None, "not run")
+    if peer.cli is None and peer.reason != "not run":
         results.notes.append(f"{PEER}: n/a ({peer.reason})")
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="mcpgen-bench-") as tmp:
+    sections = set(args.sections)
+    with cpu_burner(args.load), tempfile.TemporaryDirectory(prefix="mcpgen-bench-") as tmp:
+        work = Path(tmp)
         for spec in chosen:
-            generate_both(spec, Path(tmp), peer, results)
-        for spec in chosen:
-            serve_spec(spec, Path(tmp), peer, args.calls, results)
+            if sections & {"1", "2", "3"}:
+                generate_both(spec, work, peer, results)
+            else:  # sections 4 and 5 alone: only mcpgen's projects are needed
+                timed_generations(spec, work, "ours", partial(mcpgen_generate, spec), results)
+        if sections & {"2", "3"}:
+            for spec in chosen:
+                serve_spec(spec, work, peer, args.calls, results)
+        if "4" in sections:
+            for spec in chosen:
+                if spec.key == "bookshop":
+                    throughput(work / "ours-bookshop", args.calls, results)
+                else:
+                    big_api(spec, work, results)
+                    search_recall(spec, work, results)
+        if "5" in sections:
+            serve_tracing(work / "ours-bookshop", args.calls, results)
     results.notes += peer.notes
     results.rows.sort(key=lambda row: row.section)  # stable: figures keep their order
     meta = {
@@ -1083,6 +1366,7 @@ def run(args: argparse.Namespace) -> tuple[Results, dict[str, Any]]:
         "command": "bench/bench.py " + " ".join(sys.argv[1:]),
         "seconds": round(time.perf_counter() - started, 1),
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "cpu_burner": args.load,
         "machine": machine(),
     }
     return results, meta
@@ -1090,7 +1374,8 @@ def run(args: argparse.Namespace) -> tuple[Results, dict[str, Any]]:
 
 def to_json(results: Results, meta: dict[str, Any]) -> str:
     rows = [{**asdict(row), "ratio": row.ratio} for row in results.rows]
-    return json.dumps({**meta, "rows": rows, "notes": results.notes}, indent=2)
+    recall = [asdict(r) for r in results.recall]
+    return json.dumps({**meta, "rows": rows, "recall": recall, "notes": results.notes}, indent=2)
 
 
 def to_text(results: Results, meta: dict[str, Any]) -> str:
@@ -1099,11 +1384,18 @@ def to_text(results: Results, meta: dict[str, Any]) -> str:
         f"{meta['date']}, {info['cpu']}, {info['memory']}, {info['system']}, "
         f"Python {info['python']}, Node {info['node']}; {meta['seconds']} s; "
         f"1-minute load average {meta['load_average'][0]} at start, "
-        f"{meta['load_average'][1]} at end",
+        f"{meta['load_average'][1]} at end"
+        + ("; a CPU burner ran throughout" if meta.get("cpu_burner") else ""),
         "ratio = mcpgen / peer (below 1: mcpgen is faster or smaller)",
         "",
         table(results.rows),
     ]
+    if results.recall:
+        lines += ["", "compact search_operations on bench/search_eval.json:", ""]
+        lines += [
+            f"- {r.api} {r.split}: {r.queries} queries, recall@1 {r.at1:.2f}, recall@5 {r.at5:.2f}"
+            for r in results.recall
+        ]
     if results.notes:
         lines += ["", "notes:", *(f"- {note}" for note in results.notes)]
     return "\n".join(lines)
@@ -1119,6 +1411,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--calls", type=int, default=200, help="sequential tools/call per server (default 200)"
     )
     parser.add_argument(
+        "--sections",
+        default="12345",
+        help="which sections to run, e.g. 4 (default: 12345)",
+    )
+    parser.add_argument(
+        "--load", action="store_true", help="run beside a CPU burner (one busy process)"
+    )
+    parser.add_argument(
         "--corpus",
         default=str(ROOT / ".cache" / "corpus"),
         help="where the big specs are cached (default .cache/corpus)",
@@ -1126,6 +1426,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 20 <= args.calls <= 10_000:
         parser.error("--calls must be from 20 to 10000")
+    if not args.sections or set(args.sections) - set("12345"):
+        parser.error("--sections takes digits from 1 to 5")
     return args
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything mcpgen and its test suite need on a fresh machine:
 #   .venv/              mcpgen (editable) with its development and test dependencies
-#   tools/node/         Node 22, the MCP Inspector CLI, the official conformance suite and wrangler,
-#                       pinned by tools/node/package-lock.json (no system install)
+#   tools/node/         Node 22, the MCP Inspector CLI, the official conformance suite, the
+#                       official TypeScript SDK (its client), mcp-remote, oidc-provider and
+#                       wrangler, pinned by tools/node/package-lock.json (no system install)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv

@@ -148,10 +148,11 @@ def toml(value: Any) -> str:
     return '"' + "".join(out) + '"'
 
 
-def json_value(value: Any) -> str:
+def json_value(value: Any, *, compact: bool = False) -> str:
     """A JSON value on one line, non-ASCII kept, hidden characters escaped; no HTML escaping
-    (unlike Jinja's `tojson`)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    (unlike Jinja's `tojson`). `compact`: no space after `,` and `:`."""
+    separators = (",", ":") if compact else (", ", ": ")
+    text = json.dumps(value, ensure_ascii=False, separators=separators)
     return "".join(_json_escaped(c) if _hidden(c) else c for c in text)
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, computed_field
 
 __all__ = [
+    "LISTING_FORMAT",
     "RUNTIME_MODULES",
     "Annotations",
     "Body",
@@ -58,6 +59,9 @@ def _type_expression(text: str) -> str:
 Identifier = Annotated[str, AfterValidator(_identifier)]  # lands in code as a name
 PyType = Annotated[str, AfterValidator(_type_expression)]  # lands in code as an annotation
 
+# The layout version of a project's tools/listing.json (runtime.definitions.LISTING_FORMAT).
+LISTING_FORMAT = 1
+
 # The runtime's modules (generator/mcpgen/runtime/, copied verbatim into each project's
 # `runtime/` package) and which projects need the optional ones.
 # The auth modules are in every project: the mode is chosen at run time (MCP_AUTH_MODE).
@@ -69,6 +73,7 @@ RUNTIME_MODULES = (
     "credentials",
     "definitions",
     "encoding",
+    "listing",
     "logs",
     "proxy",
     "metrics",
@@ -182,6 +187,47 @@ class Tool(_Frozen):
     uri: str | None = None  # resource URI or URI template (RFC 6570 level 1)
     fixed: dict[str, Any] = {}  # hidden arguments: handler parameter → value always sent
     keep_fields: tuple[str, ...] = ()  # reply fields kept (dotted paths); () keeps all
+    tags: tuple[str, ...] = ()  # the operation's tags in the spec (search reads them)
+
+    @property
+    def listed(self) -> dict[str, Any]:
+        """The tool as tools/list shows it: `ToolDef.wire()` of the generated module. (A
+        plain property, not a computed field: no template reads it, so the data handed to
+        copier does not carry every schema twice.)"""
+        entry: dict[str, Any] = {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "inputSchema": self.input_schema,
+        }
+        if self.output_schema is not None:
+            entry["outputSchema"] = self.output_schema
+        entry["annotations"] = {
+            "readOnlyHint": self.annotations.read_only,
+            "destructiveHint": self.annotations.destructive,
+            "idempotentHint": self.annotations.idempotent,
+            "openWorldHint": self.annotations.open_world,
+        }
+        return entry
+
+    @property
+    def listing(self) -> dict[str, Any]:
+        """Its line of `tools/listing.json` (written by `render.write_listing`), which the
+        runtime reads instead of importing the module (`runtime.definitions.Catalog`)."""
+        entry: dict[str, Any] = {
+            "name": self.name,
+            "module": self.module,
+            "kind": self.kind,
+            "method": self.method,
+            "path": self.path,
+            "tags": list(self.tags),
+        }
+        if self.uri is not None:
+            entry["uri"] = self.uri
+        if self.scopes:
+            entry["scopes"] = list(self.scopes)
+        entry["tool"] = self.listed
+        return entry
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -480,6 +526,6 @@ class Project(_Frozen):
         extra = {
             "ApiServer": (),
             "ResourceServer": ("resources",),
-            "CompactServer": ("compact", "resources"),
+            "CompactServer": ("compact", "resources", "search"),
         }[self.server_class]
         return tuple(sorted((*RUNTIME_MODULES, *extra)))

@@ -2,12 +2,13 @@
 
 `render()` runs copier into an empty directory with the IR as its only data, copies the
 runtime modules the project uses verbatim into its `runtime/` package, and writes the
-datamodel-code-generator models beside them. `render_tree()` formats the result and returns
-it as bytes.
+datamodel-code-generator models beside them. `render_tree()` formats the result, writes
+`tools/listing.json` (which needs the formatted modules' digests) and returns it as bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import traceback
@@ -19,10 +20,22 @@ import copier
 import jinja2
 
 from .errors import McpgenError
+from .escape import json_value
 from .format import format_tree
-from .ir import Project
+from .ir import LISTING_FORMAT, Project
 
-__all__ = ["RUNTIME", "Tree", "read_tree", "render", "render_tree", "template_dir", "view"]
+__all__ = [
+    "RUNTIME",
+    "Tree",
+    "listing_text",
+    "read_tree",
+    "render",
+    "render_tree",
+    "source_digest",
+    "template_dir",
+    "view",
+    "write_listing",
+]
 
 Tree = dict[str, tuple[bytes, bool]]  # POSIX path → (content, executable)
 
@@ -104,4 +117,40 @@ def render_tree(project: Project, models: str | Callable[[], str]) -> Tree:
         out = Path(tmp) / "project"
         render(project, models, out)
         format_tree(out)
+        write_listing(project, out)
         return read_tree(out)
+
+
+def source_digest(source: bytes) -> str:
+    """The digest `tools/listing.json` records of a tool module's source (line ends
+    normalised); the runtime's `definitions.source_digest` computes the same."""
+    return hashlib.sha256(source.replace(b"\r\n", b"\n")).hexdigest()[:16]
+
+
+def write_listing(project: Project, out: Path) -> None:
+    """`tools/listing.json`: every operation as tools/list shows it, one a line, with the
+    digest of the module that defines it. The server lists tools from this file without
+    importing their modules; a module whose source no longer has its digest (edited by
+    hand) is imported at start-up instead, so an edit there shows in tools/list.
+
+    Each line ends with `"tool": ` and the tool's compact JSON, the very bytes tools/list
+    sends: the runtime slices them out without decoding them
+    (`runtime.definitions.Catalog.read`)."""
+    tools = out / "src" / project.package / "tools"
+    entries = [
+        (tool.listing, source_digest((tools / f"{tool.module}.py").read_bytes()))
+        for tool in project.tools
+    ]
+    (tools / "listing.json").write_text(listing_text(entries), encoding="utf-8")
+
+
+def listing_text(entries: list[tuple[dict[str, Any], str]]) -> str:
+    """listing.json from each operation's `Tool.listing` and its module's digest."""
+    lines = []
+    for listing, digest in entries:
+        entry = dict(listing)
+        wire = entry.pop("tool")
+        head = json_value({"name": entry["name"], "digest": digest, **entry})
+        lines.append(f'{head[:-1]}, "tool": {json_value(wire, compact=True)}}}')
+    body = ",\n".join(lines)
+    return f'{{"format": {LISTING_FORMAT}, "operations": [\n{body}\n]}}\n'

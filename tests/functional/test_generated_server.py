@@ -1,8 +1,11 @@
 """Generate → pip install → start the server → real MCP clients → assert what the upstream saw.
 
 Nothing is mocked: the example upstream APIs of `specs/` run on 127.0.0.1, the generated
-project is installed with pip and started through its console script, and the official
-Python SDK client and the MCP Inspector CLI call it.
+project is installed with pip and started through its console script, and the clients people
+use call it: the official Python SDK client, the MCP Inspector CLI, the official TypeScript
+SDK's client and `mcp-remote` (the bridge Claude Desktop runs for remote servers), over
+Streamable HTTP and the legacy HTTP+SSE transport, and on Stripe's 452 tools when the corpus
+cache is there.
 """
 
 from __future__ import annotations
@@ -59,6 +62,18 @@ def bookshop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
         env = {"UPSTREAM_BASE_URL": f"{base}/v1", "UPSTREAM_API_KEY": bookshop.DEFAULT_API_KEY}
         with serve(site, "bookshop-mcp", env) as url:
             yield Running(url, log, site, env)
+
+
+@pytest.fixture(scope="module")
+def bookshop_sse(bookshop_server: Running) -> Iterator[str]:
+    """The same installed project served over the legacy HTTP+SSE transport: its /sse URL."""
+    port = net.free_port()
+    env = {**bookshop_server.env, "PYTHONPATH": str(bookshop_server.site), "MCP_PORT": str(port)}
+    argv = [str(bookshop_server.site / "bin" / "bookshop-mcp"), "--transport", "sse"]
+    with procs.start_process(
+        argv, env=env, ready_url=f"http://127.0.0.1:{port}/healthz", ready_timeout=60
+    ):
+        yield f"http://127.0.0.1:{port}/sse"
 
 
 @pytest.fixture(scope="module")
@@ -337,3 +352,54 @@ def test_official_conformance_suite(bookshop_server: Running, tmp_path: Path) ->
     for scenario in MUST_PASS:
         assert checks[scenario], f"{scenario} did not run"
         assert all(c["status"] == "SUCCESS" for c in checks[scenario]), checks[scenario]
+
+
+BOOKSHOP_TOOLS = 8
+
+
+@pytest.mark.parametrize("transport", ["http", "sse"])
+def test_typescript_sdk_client(bookshop_server: Running, bookshop_sse: str, transport: str) -> None:
+    url = bookshop_server.url if transport == "http" else bookshop_sse
+    answer = node.sdk_client(url, transport, "get_book", {"bookId": "b1"})
+    assert answer["server"]["name"] == "bookshop"
+    assert len(answer["tools"]) == BOOKSHOP_TOOLS and "get_book" in answer["tools"]
+    call = answer["call"]
+    assert not call.get("isError") and call["structuredContent"]["id"] == "b1", call
+
+
+@pytest.mark.parametrize("transport", ["http-only", "sse-only"])
+def test_mcp_remote_bridge(bookshop_server: Running, bookshop_sse: str, transport: str) -> None:
+    """What Claude Desktop does with a remote server: run `mcp-remote URL` over stdio."""
+    url = bookshop_server.url if transport == "http-only" else bookshop_sse
+    with node.mcp_remote(url, "--transport", transport) as bridge:
+        listed = bridge.request("tools/list")
+        called = bridge.request("tools/call", {"name": "get_book", "arguments": {"bookId": "b1"}})
+    assert [t["name"] for t in listed["result"]["tools"]][:3] == [
+        "list_books",
+        "create_book",
+        "get_book",
+    ]
+    assert len(listed["result"]["tools"]) == BOOKSHOP_TOOLS
+    result = called["result"]
+    assert not result.get("isError") and result["structuredContent"]["id"] == "b1", result
+
+
+STRIPE = ROOT / ".cache" / "corpus" / "apis-guru" / "stripe.com.json"
+
+
+@pytest.mark.skipif(not STRIPE.is_file(), reason="corpus cache absent: scripts/corpus.py fetch")
+def test_node_clients_take_a_large_tool_list(tmp_path: Path) -> None:
+    """Stripe's 452 tools (1.9 MB of tools/list) through the TypeScript SDK and mcp-remote."""
+    out = project.generate(STRIPE, tmp_path / "stripe", "--name", "stripe")
+    port = net.free_port()
+    env = {"PYTHONPATH": str(out / "src"), "MCP_PORT": str(port)}
+    argv = [sys.executable, "-m", "stripe_mcp", "--transport", "http"]
+    with procs.start_process(
+        argv, env=env, ready_url=f"http://127.0.0.1:{port}/healthz", ready_timeout=90
+    ):
+        url = f"http://127.0.0.1:{port}/mcp"
+        answer = node.sdk_client(url, "http")
+        with node.mcp_remote(url, "--transport", "http-only") as bridge:
+            bridged = bridge.request("tools/list")
+    assert len(answer["tools"]) == len(set(answer["tools"])) == 452
+    assert [t["name"] for t in bridged["result"]["tools"]] == answer["tools"]

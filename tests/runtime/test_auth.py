@@ -37,6 +37,7 @@ from mcp.shared.auth import (
 from mcp.types import ToolAnnotations
 from pydantic import AnyUrl
 
+from mcpgen.runtime.auth import AuthGate
 from mcpgen.runtime.config import AuthConfig, Settings
 from mcpgen.runtime.definitions import ToolDef
 from mcpgen.runtime.server import ApiServer, create_http_app
@@ -176,7 +177,8 @@ def setup() -> Iterator[Setup]:
                 )
             )
             app = create_http_app(server)
-            built[0].verifier = app.user_middleware[0].kwargs["verifier"]
+            (gate,) = [m for m in app.user_middleware if m.cls is AuthGate]  # type: ignore[comparison-overlap]
+            built[0].verifier = gate.kwargs["verifier"]
             return app
 
         try:
@@ -340,9 +342,9 @@ def test_a_missing_scope_is_403_insufficient_scope_and_tools_are_filtered(setup:
     assert not result.is_error and result.structured_content == {"n": 1}
     everything = {"Authorization": f"Bearer {setup.token()}"}
     assert len(mcpclient.list_tools_sync(setup.url, headers=everything)) == 3
-    # one serialisation per visible set: every tool, and the reader's two
-    keys = set(setup.server._listed_wire)
-    assert keys == {None, frozenset({"read_items", "ping"})}
+    # one listing per visible set: every tool, and the reader's two
+    visible = set(setup.server._visible.values())
+    assert visible == {None, frozenset({"read_items", "ping"})}
 
 
 def test_unknown_kids_refetch_the_keys_at_most_once_per_interval(setup: Setup) -> None:

@@ -20,7 +20,7 @@ from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend
 from mcp.server.auth.provider import AccessToken
 from starlette.middleware.authentication import AuthenticationMiddleware
 
-from mcpgen.runtime.config import Operations, Settings
+from mcpgen.runtime.config import AuthConfig, Operations, Settings
 from mcpgen.runtime.logs import JsonFormatter
 from mcpgen.runtime.metrics import serve_metrics_port
 from mcpgen.runtime.observability import observe_server
@@ -46,12 +46,15 @@ SECURED = dataclasses.replace(ITEM, name="get_secured", handler=get_secured)
 
 
 def settings_for(upstream: str, host: str = "127.0.0.1", **ops: Any) -> Settings:
+    """The server behind another auth layer when not on loopback (MCP_ALLOW_UNAUTHENTICATED),
+    so that only the metrics policy decides."""
     return Settings(
         base_url=upstream + "/base",
         retries=0,
         host=host,
         credentials={"DEMO_KEY": KEY, "DEMO_Q": QUERY_KEY},
         ops=Operations(**ops),
+        auth=AuthConfig(allow_unauthenticated=host != "127.0.0.1"),
     )
 
 

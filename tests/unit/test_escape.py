@@ -100,6 +100,12 @@ def test_toml_string_of_any_text(text: str) -> None:
 def test_json_value_reads_back(value: object) -> None:
     assert json.loads(json_value(value)) == value
     assert "\n" not in json_value(value)
+    assert json.loads(json_value(value, compact=True)) == value
+    assert "\n" not in json_value(value, compact=True)
+
+
+def test_compact_json_has_no_spaces_between_tokens_and_escapes_hidden_characters() -> None:
+    assert json_value({"a": [1, "b c\u2028"]}, compact=True) == '{"a":[1,"b c\\u2028"]}'
 
 
 def test_json_value_does_not_html_escape() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpgen.mapping import load_mapping
-from mcpgen.plan import BYTES_PER_TOKEN, META_TOOLS_BYTES
+from mcpgen.plan import BYTES_PER_TOKEN, META_TOOLS_BYTES, META_TOOLS_MODEL_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOKSHOP = ROOT / "specs/bookshop/openapi.yaml"
@@ -54,7 +54,11 @@ def test_plan_table_and_json_agree() -> None:
     data = json.loads(mcpgen("plan", str(BOOKSHOP), "--json").stdout)
     assert data["operations"] == data["listed_tools"] == 8
     assert data["total_tokens"] == sum(r["tokens"] for r in data["rows"])
+    assert data["wire_bytes"] == sum(r["wire_bytes"] for r in data["rows"])
     assert f"about {data['total_tokens']:,} tokens" in text.stdout
+    assert f"{data['wire_bytes']:,} bytes of tools/list on the wire" in text.stdout
+    for row in data["rows"]:  # models read less than the wire carries (no output schema...)
+        assert 0 < row["tokens"] * BYTES_PER_TOKEN < row["wire_bytes"] + BYTES_PER_TOKEN
 
 
 def test_plan_warns_over_client_caps(tmp_path: Path) -> None:
@@ -120,6 +124,9 @@ def test_compact_token_estimate_matches_a_generated_server(tmp_path: Path) -> No
         "            t.model_dump(by_alias=True, exclude_none=True, mode='json') for t in tools\n"
         "        ]\n"
         "        print(len(json.dumps(dumped, separators=(',', ':'))))\n"
+        "        keys = ('name', 'description', 'inputSchema')\n"
+        "        read = [{k: t[k] for k in keys} for t in dumped]\n"
+        "        print(sum(len(json.dumps(t, separators=(',', ':'))) for t in read))\n"
         "anyio.run(main)\n"
     )
     env: dict[str, Any] = {"PYTHONPATH": str(out / "src")}
@@ -132,5 +139,6 @@ def test_compact_token_estimate_matches_a_generated_server(tmp_path: Path) -> No
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    measured = int(done.stdout)
-    assert abs(measured - META_TOOLS_BYTES) / BYTES_PER_TOKEN < 25, measured
+    wire, read = (int(line) for line in done.stdout.split())
+    assert abs(wire - META_TOOLS_BYTES) / BYTES_PER_TOKEN < 25, wire
+    assert abs(read - META_TOOLS_MODEL_BYTES) / BYTES_PER_TOKEN < 25, read

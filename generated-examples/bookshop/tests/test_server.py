@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from bookshop_mcp.runtime.config import Settings
+from bookshop_mcp.runtime.definitions import Catalog
 from bookshop_mcp.server import create_app, create_server
 
 # Stand-in upstream credentials: calls need the credentials their security schemes name.
@@ -112,6 +113,22 @@ async def test_lists_every_tool() -> None:
     async with Client(create_server(Settings())) as client:
         listed = await client.list_tools()
     assert [tool.name for tool in listed.tools] == LISTED
+
+
+def test_tools_are_listed_as_their_modules_define_them() -> None:
+    """tools/list comes from tools/listing.json without importing the modules under tools/,
+    except those edited since the generation (their digest changed): those are listed as
+    they now are."""
+    catalog = Catalog.read("bookshop_mcp.tools")
+    for entry in catalog:
+        tool = catalog.load(entry.name)
+        assert tool.wire() == entry.tool, f"tools/{entry.module}.py"
+        assert (tool.kind, tool.method, tool.path, tool.uri) == (
+            entry.kind,
+            entry.method,
+            entry.path,
+            entry.uri,
+        ), f"tools/{entry.module}.py"
 
 
 @pytest.mark.anyio

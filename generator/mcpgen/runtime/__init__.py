@@ -5,13 +5,15 @@ merged like those of any generated file, and may conflict). Customise in ``custo
 hooks before and after every tool call, result shaping, extra tools — which mcpgen never
 changes. This project's own values live in ``project.py``, its tools under ``tools/``.
 
-Modules: ``definitions`` (what generated code declares), ``config`` (settings from the
-environment), ``encoding`` (arguments → HTTP request parts), ``upstream`` (the shared HTTP
-client), ``credentials`` (what each upstream call carries: keys, OAuth client credentials,
-per-user tokens), ``server`` (the MCP server and its HTTP app), ``auth`` (who may call it:
-``MCP_AUTH_MODE``), ``proxy`` (the ``oauth-proxy`` authorization server), ``state`` (state
-shared by replicas: SQLite or Redis), ``resources`` and ``compact`` (only in projects that use
-them), ``shaping`` (reply fields to keep), ``logs`` (JSON log lines), ``observability`` (a log
-line per request and per upstream call, traces), ``metrics`` (Prometheus, ``GET /metrics``),
-``cli`` (the console script, and the drain on SIGTERM).
+Modules: ``definitions`` (what generated code declares, and the catalog that lists tools
+without importing their modules), ``config`` (settings from the environment), ``encoding``
+(arguments → HTTP request parts), ``upstream`` (the shared HTTP client), ``credentials`` (what
+each upstream call carries: keys, OAuth client credentials, per-user tokens), ``server`` (the
+MCP server and its HTTP app), ``listing`` (tools/list answered from precomputed bytes),
+``auth`` (who may call it: ``MCP_AUTH_MODE``), ``proxy`` (the ``oauth-proxy`` authorization
+server), ``state`` (state shared by replicas: SQLite or Redis), ``resources``, ``compact`` and
+``search`` (only in projects that use them), ``shaping`` (reply fields to keep), ``logs`` (JSON
+log lines), ``observability`` (a log line per request and per upstream call, traces),
+``metrics`` (Prometheus, ``GET /metrics``), ``cli`` (the console script, and the drain on
+SIGTERM).
 """

@@ -1,25 +1,26 @@
 """Compact exposure for large APIs: three meta-tools reach every operation.
 
-`search_operations` finds operations by keyword, `describe_operation` returns one
-operation's input schema, `call_operation` calls it, with its arguments checked against
-that schema. The tool list stays small whatever the size of the API.
+`search_operations` finds operations by what they do, ranked (runtime/search.py),
+`describe_operation` returns one operation's input schema, `call_operation` calls it, with
+its arguments checked against that schema. The tool list stays small whatever the size of
+the API, and no operation's module is imported before it is described or called.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 
 from .auth import caller_scopes
 from .config import Settings
-from .definitions import ProjectInfo, PromptDef, ToolDef
+from .definitions import Catalog, ProjectInfo, PromptDef, ToolDef, tool_bytes
 from .resources import ResourceServer
+from .search import Document, SearchIndex, argument_words
 from .server import Hooks
 
 __all__ = ["CALL", "DESCRIBE", "SEARCH", "CompactServer"]
@@ -27,7 +28,6 @@ __all__ = ["CALL", "DESCRIBE", "SEARCH", "CompactServer"]
 SEARCH = "search_operations"
 DESCRIBE = "describe_operation"
 CALL = "call_operation"
-_WORD = re.compile(r"[a-z0-9]+")
 _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
@@ -40,13 +40,16 @@ def _meta_tools() -> list[MCPTool]:
         MCPTool(
             name=SEARCH,
             title="Search the API's operations",
-            description="Find API operations by keywords (words of their name, path and "
-            "description). Returns names with one-line summaries; then use describe_operation "
-            "and call_operation.",
+            description="Find the API operations that do a task, best match first. Say what "
+            "you want to do in a few words. Returns names with one-line summaries; then use "
+            "describe_operation and call_operation.",
             input_schema={
                 "type": "object",
                 "properties": {
-                    "query": {"type": "string", "description": "Keywords, e.g. 'list issues'."},
+                    "query": {
+                        "type": "string",
+                        "description": "The task, e.g. 'merge a pull request'.",
+                    },
                     "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
                 },
                 "required": ["query"],
@@ -85,10 +88,6 @@ def _meta_tools() -> list[MCPTool]:
     ]
 
 
-def _words(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower().replace("_", " ")))
-
-
 class CompactServer(ResourceServer):
     """Lists three meta-tools instead of one tool per operation."""
 
@@ -96,21 +95,57 @@ class CompactServer(ResourceServer):
         self,
         project: ProjectInfo,
         settings: Settings,
-        operations: Sequence[ToolDef],
+        operations: Sequence[ToolDef] | Catalog,
         prompts: Sequence[PromptDef] = (),
         *,
         hooks: Hooks | None = None,
     ) -> None:
         super().__init__(project, settings, operations, prompts, hooks=hooks)
-        self._meta = _meta_tools()
-        self._index = {
-            name: _words(f"{name} {tool.title} {tool.description} {tool.path}")
-            for name, tool in self.tools.items()
-        }
+        meta = [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in _meta_tools()]
+        self._meta = [(tool["name"], tool_bytes(tool)) for tool in meta]
+        self._index: SearchIndex | None = None
 
-    async def list_tools(self) -> list[MCPTool]:
-        """The meta-tools, then any added with `@server.tool()` in custom.register."""
-        return [*self._meta, *await MCPServer.list_tools(self)]
+    def listed_tools(self) -> list[tuple[str, bytes]]:
+        """The meta-tools (then tools/list adds any from `@server.tool()`)."""
+        return list(self._meta)
+
+    def index(self) -> SearchIndex:
+        """The search index of every operation, built on the first search."""
+        if self._index is None or len(self._index.documents) != len(self.tools):
+            self._index = SearchIndex(self._documents())
+        return self._index
+
+    def _documents(self) -> list[Document]:
+        found = []
+        for entry in self.catalog:
+            if entry.kind == "tool":
+                tool = entry.tool
+                found.append(
+                    Document(
+                        name=entry.name,
+                        title=str(tool.get("title") or ""),
+                        description=str(tool.get("description") or ""),
+                        path=entry.path,
+                        method=entry.method,
+                        tags=entry.tags,
+                        arguments=argument_words(tool.get("inputSchema")),
+                    )
+                )
+        listed = {document.name for document in found}
+        for name in self.tools:
+            if name not in listed:  # added with register()
+                added = self.tools[name]
+                found.append(
+                    Document(
+                        name=name,
+                        title=added.title,
+                        description=added.description,
+                        path=added.path,
+                        method=added.method,
+                        arguments=argument_words(added.input_schema),
+                    )
+                )
+        return found
 
     def visible_tool_names(self, scopes: frozenset[str] | None) -> frozenset[str] | None:
         """Every caller sees the three meta-tools; scopes limit the operations they reach."""
@@ -121,15 +156,15 @@ class CompactServer(ResourceServer):
         if method == "tools/call" and params.get("name") == CALL:
             arguments = params.get("arguments")
             if isinstance(arguments, dict):
-                tool = self.tools.get(str(arguments.get("name")))
-                if tool is not None:
-                    return frozenset(tool.scopes)
+                name = str(arguments.get("name"))
+                if name in self.tools:
+                    return frozenset(self.tools.scopes_of(name))
             return frozenset()
         return super().required_scopes(method, params)
 
     def _allowed(self, name: str) -> bool:
         granted = caller_scopes()
-        return granted is None or granted.issuperset(self.tools[name].scopes)
+        return granted is None or granted.issuperset(self.tools.scopes_of(name))
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
@@ -150,26 +185,13 @@ class CompactServer(ResourceServer):
         return await super().call_tool(name, arguments, context)
 
     def _search(self, query: str, limit: Any) -> CallToolResult:
-        wanted = _words(query)
         count = limit if isinstance(limit, int) and 0 < limit <= 50 else 10
-        scored = sorted(
-            (
-                (len(wanted & words), name)
-                for name, words in self._index.items()
-                if wanted & words and self._allowed(name)
-            ),
-            key=lambda pair: (-pair[0], pair[1]),
-        )
+        ranked, total = self.index().search(query, count, self._allowed)
         found = [
-            {
-                "name": name,
-                "summary": self.tools[name].title,
-                "method": self.tools[name].method,
-                "path": self.tools[name].path,
-            }
-            for _, name in scored[:count]
+            {"name": doc.name, "summary": doc.title, "method": doc.method, "path": doc.path}
+            for doc, _ in ranked
         ]
-        return _text(json.dumps({"operations": found, "total_matches": len(scored)}))
+        return _text(json.dumps({"operations": found, "total_matches": total}))
 
     def _describe(self, name: str) -> CallToolResult:
         tool = self.tools.get(name)

@@ -422,6 +422,11 @@ class ToolContext:
     checker: SchemaChecker = field(default_factory=SchemaChecker)
 
 
+def _tags(op: Operation) -> tuple[str, ...]:
+    tags = op.node.get("tags")
+    return tuple(str(t) for t in tags if str(t).strip()) if isinstance(tags, list) else ()
+
+
 def make_tool(op: Operation, name: str, ctx: ToolContext) -> Tool:
     document, converter, report, file, checker = (
         ctx.document,
@@ -463,6 +468,7 @@ def make_tool(op: Operation, name: str, ctx: ToolContext) -> Tool:
         spec_scopes=spec_scopes(op, document),
         scopes=tool_scopes(op, document),
         sample=case,
+        tags=_tags(op),
     )
 
 

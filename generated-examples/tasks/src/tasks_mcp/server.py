@@ -13,7 +13,7 @@ from .prompts import PROMPTS
 from .runtime.config import Settings
 from .runtime.resources import ResourceServer
 from .runtime.server import ApiServer, ToolCall, create_http_app
-from .tools import TOOLS
+from .tools import CATALOG
 
 __all__ = ["ApiServer", "ToolCall", "create_app", "create_server"]
 
@@ -23,7 +23,7 @@ def create_server(settings: Settings | None = None) -> ApiServer:
     server = ResourceServer(
         PROJECT,
         settings or Settings.from_env(PROJECT),
-        TOOLS,
+        CATALOG,
         PROMPTS,
         hooks=custom,
     )

@@ -291,6 +291,7 @@ class Settings:
     public_url: str = ""  # MCP_PUBLIC_URL, e.g. https://mcp.example.com/mcp; "" when unset
     auth: AuthConfig = field(default_factory=AuthConfig)
     ops: Operations = field(default_factory=Operations)  # logs, metrics, shutdown
+    tools_page_size: int = 0  # MCP_TOOLS_PAGE_SIZE: tools per tools/list page; 0: one page
 
     @classmethod
     def from_env(cls, project: ProjectInfo, env: Mapping[str, str] | None = None) -> Settings:
@@ -300,6 +301,9 @@ class Settings:
         retries = env.get("UPSTREAM_RETRIES", "2")
         if not retries.isdigit():
             raise SystemExit(f"UPSTREAM_RETRIES must be a whole number, not {retries!r}")
+        page_size = env.get("MCP_TOOLS_PAGE_SIZE", "0").strip() or "0"
+        if not page_size.isdigit():
+            raise SystemExit(f"MCP_TOOLS_PAGE_SIZE must be a whole number, not {page_size!r}")
         public_url = _public_url(env)
         hosts, origins = (
             public_hosts(public_url) if public_url else (LOOPBACK_HOSTS, LOOPBACK_ORIGINS)
@@ -316,4 +320,5 @@ class Settings:
             public_url=public_url,
             auth=AuthConfig.from_env(env, public_url),
             ops=Operations.from_env(env),
+            tools_page_size=int(page_size),
         )

@@ -18,7 +18,7 @@ from mcp.types import Resource as MCPResource
 from mcp.types import ResourceTemplate as MCPResourceTemplate
 
 from .config import Settings
-from .definitions import ProjectInfo, PromptDef, ToolDef
+from .definitions import Catalog, ProjectInfo, PromptDef, ToolDef
 from .server import ApiServer, Hooks, json_text
 
 __all__ = ["ResourceServer"]
@@ -33,7 +33,7 @@ class ResourceServer(ApiServer):
         self,
         project: ProjectInfo,
         settings: Settings,
-        operations: Sequence[ToolDef],
+        operations: Sequence[ToolDef] | Catalog,
         prompts: Sequence[PromptDef] = (),
         *,
         hooks: Hooks | None = None,

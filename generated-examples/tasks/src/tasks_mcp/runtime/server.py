@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
-from jsonschema import Draft202012Validator
 from mcp import MCPError
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import INVALID_PARAMS, CallToolResult, ListToolsResult, TextContent
+from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 from mcp.types import Tool as MCPTool
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,17 +21,23 @@ from starlette.responses import JSONResponse, Response
 
 from .auth import caller_scopes, check_listen_address, install_auth, jsonrpc_calls
 from .config import Settings
-from .definitions import ProjectInfo, ToolDef
+from .definitions import Catalog, ProjectInfo, ToolDef, tool_bytes
 from .encoding import ArgumentError
+from .listing import Listing, SpliceCounts, SpliceListings, mark_of
 from .observability import observe_http
 from .upstream import NotConfiguredError, Reply, Upstream
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 __all__ = [
     "MAX_ERROR_TEXT",
     "ApiServer",
     "Hooks",
     "ToolCall",
+    "Tools",
     "create_http_app",
+    "create_sse_app",
     "error_result",
     "json_text",
     "transport_security",
@@ -107,14 +112,66 @@ def problems(validator: Draft202012Validator, instance: Any) -> list[str]:
     return found
 
 
+class Tools(Mapping[str, ToolDef]):
+    """The server's tools by name. A generated tool's module is imported the first time the
+    tool is looked up (its first call); names and `listed()` never import anything."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._generated = tuple(entry.name for entry in catalog if entry.kind == "tool")
+        self._added: dict[str, ToolDef] = {}
+
+    def __getitem__(self, name: str) -> ToolDef:
+        added = self._added.get(name)
+        if added is not None:
+            return added
+        entry = self._catalog.get(name)
+        if entry is None or entry.kind != "tool":
+            raise KeyError(name)
+        return self._catalog.load(name)
+
+    def __contains__(self, name: object) -> bool:
+        if name in self._added:
+            return True
+        entry = self._catalog.get(name) if isinstance(name, str) else None
+        return entry is not None and entry.kind == "tool"
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._generated
+        yield from self._added
+
+    def __len__(self) -> int:
+        return len(self._generated) + len(self._added)
+
+    def add(self, tool: ToolDef) -> None:
+        if tool.name in self or tool.name in self._catalog:
+            raise ValueError(f"two tools are named {tool.name!r}")
+        self._added[tool.name] = tool
+
+    def scopes_of(self, name: str) -> tuple[str, ...]:
+        """The scopes a caller needs for tool `name`, without importing its module."""
+        added = self._added.get(name)
+        if added is not None:
+            return added.scopes
+        entry = self._catalog.get(name)
+        return entry.scopes if entry is not None else ()
+
+    def listed(self) -> list[tuple[str, bytes]]:
+        """Every tool's name and JSON as tools/list sends it, in order."""
+        generated = [(e.name, e.raw) for e in self._catalog.entries if e.kind == "tool"]
+        added = [(name, tool_bytes(tool.wire())) for name, tool in self._added.items()]
+        return [*generated, *added]
+
+
 class ApiServer(MCPServer[Any]):
-    """An MCPServer whose tools are precomputed: tools/list is built once, never per request."""
+    """An MCPServer whose tools are precomputed: tools/list is built once, never per request,
+    and a generated tool's module is imported only when the tool is first called."""
 
     def __init__(
         self,
         project: ProjectInfo,
         settings: Settings,
-        operations: Sequence[ToolDef],
+        operations: Sequence[ToolDef] | Catalog,
         *,
         hooks: Hooks | None = None,
     ) -> None:
@@ -128,54 +185,60 @@ class ApiServer(MCPServer[Any]):
         self.app_settings = settings
         self.hooks: Hooks = hooks or _NoHooks()
         self.upstream = Upstream(project, settings)
-        self.tools: dict[str, ToolDef] = {}
-        self.resources: dict[str, ToolDef] = {}
-        self._listed: list[MCPTool] | None = None
-        self._listed_wire: dict[frozenset[str] | None, dict[str, Any]] = {}
+        self.catalog = operations if isinstance(operations, Catalog) else Catalog.of(operations)
+        self.tools = Tools(self.catalog)
+        self.resources: dict[str, ToolDef] = {
+            entry.name: self.catalog.load(entry.name)
+            for entry in self.catalog
+            if entry.kind != "tool"
+        }
+        self.splice_counts = SpliceCounts()
+        self._listing: Listing | None = None
+        self._handwritten: tuple[str, ...] = ()
         self._visible: dict[frozenset[str], frozenset[str] | None] = {}
         self._validators: dict[str, Draft202012Validator] = {}
-        for operation in operations:
-            if operation.kind == "tool":
-                self.register(operation)
-            else:
-                self.resources[operation.name] = operation
         self.custom_route("/healthz", methods=["GET"])(self._healthz)
 
     async def _healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "tools": len(self.tools)})
 
     def register(self, tool: ToolDef) -> None:
-        """Add one generated operation as a tool."""
-        if tool.name in self.tools:
-            raise ValueError(f"two tools are named {tool.name!r}")
-        self.tools[tool.name] = tool
-        self._listed = None
-        self._listed_wire.clear()
+        """Add one operation as a tool (after the generated ones)."""
+        self.tools.add(tool)
+        self._listing = None
         self._visible.clear()
+
+    def listed_tools(self) -> list[tuple[str, bytes]]:
+        """The tools this server lists before any added with `@server.tool()`: each one's
+        name and JSON."""
+        return self.tools.listed()
 
     def all_scopes(self) -> frozenset[str]:
         """Every scope some operation needs (what the protected-resource metadata lists)."""
-        found = {s for tool in self.tools.values() for s in tool.scopes}
+        found = {s for name in self.tools for s in self.tools.scopes_of(name)}
         return frozenset(found | {s for op in self.resources.values() for s in op.scopes})
 
     def visible_tool_names(self, scopes: frozenset[str] | None) -> frozenset[str] | None:
-        """The generated tools a caller holding `scopes` may see and call; None means all.
+        """The tools a caller holding `scopes` may see and call; None means all.
 
         `scopes` is None when scopes do not apply (no auth, static bearer tokens): every tool
-        is visible. Otherwise a tool is visible when its scopes are all granted. None is also
-        returned when that leaves every tool visible, so such callers share one listing.
-        Tools added by hand in custom.register have no scopes and are always listed.
+        is visible. Otherwise a generated tool is visible when its scopes are all granted;
+        tools added by hand (custom.register) have no scopes and are always listed. None is
+        also returned when that leaves every tool visible, so such callers share one listing.
 
-        tools/list serves one cached serialisation per distinct result of this method, so the
-        result is the cache key: keep it a frozenset (or None).
+        tools/list keeps one serialisation per distinct answer (runtime/listing.py), so the
+        result is a cache key: keep it a frozenset (or None). Never imports a tool's module.
         """
         if scopes is None:
             return None
         if scopes in self._visible:
             return self._visible[scopes]
-        names = frozenset(n for n, t in self.tools.items() if scopes.issuperset(t.scopes))
-        visible = None if len(names) == len(self.tools) else names
-        if len(self._visible) >= 4 * MAX_LISTINGS:
+        hidden = {n for n in self.tools if not scopes.issuperset(self.tools.scopes_of(n))}
+        visible = None
+        if hidden:
+            names = [n for n, _ in self.listed_tools()] + list(self._handwritten)
+            visible = frozenset(n for n in names if n not in hidden)
+        if len(self._visible) >= 256:
             self._visible.clear()
         self._visible[scopes] = visible
         return visible
@@ -183,9 +246,9 @@ class ApiServer(MCPServer[Any]):
     def required_scopes(self, method: str, params: Mapping[str, Any]) -> frozenset[str]:
         """The scopes a JSON-RPC request needs: those of the tool a tools/call names."""
         if method == "tools/call":
-            tool = self.tools.get(str(params.get("name")))
-            if tool is not None:
-                return frozenset(tool.scopes)
+            name = str(params.get("name"))
+            if name in self.tools:
+                return frozenset(self.tools.scopes_of(name))
         return frozenset()
 
     def required_scopes_for_body(self, body: bytes) -> frozenset[str]:
@@ -196,40 +259,52 @@ class ApiServer(MCPServer[Any]):
             needed |= self.required_scopes(method, params)
         return needed
 
+    async def listing(self) -> Listing:
+        """The listing, rebuilt only when the set of hand-written tools changed."""
+        handwritten = await MCPServer.list_tools(self)
+        names = tuple(tool.name for tool in handwritten)
+        if self._listing is None or names != self._handwritten:
+            dumped = [
+                t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in handwritten
+            ]
+            tools = [*self.listed_tools(), *((d["name"], tool_bytes(d)) for d in dumped)]
+            self._listing = Listing(tools, self.app_settings.tools_page_size, dumped)
+            self._handwritten = names
+            self._visible.clear()
+        return self._listing
+
     async def list_tools(self) -> list[MCPTool]:
         """The generated tools, then any added with `@server.tool()` in custom.register."""
-        if self._listed is None:
-            generated = [tool.listed() for tool in self.tools.values()]
-            self._listed = [*generated, *await super().list_tools()]
-        return self._listed
+        listing = await self.listing()
+        return [MCPTool.model_validate(tool) for tool in listing.tools]
 
     async def _handle_list_tools(self, ctx: Any, params: Any) -> dict[str, Any]:  # type: ignore[override]
-        """tools/list on the wire, serialised once per set of visible tools: for a large API,
-        dumping every tool's schemas on each request costs more than the rest of the request
-        put together. The caller's scopes choose the set (`visible_tool_names`).
+        """tools/list from the precomputed listing (see runtime/listing.py), one
+        serialisation per set of visible tools: the caller's scopes choose the set
+        (`visible_tool_names`).
 
         This overrides a private method of `mcp` 2.3 (`MCPServer._handle_list_tools`, the
         handler its request router calls for tools/list), which is why generated projects
-        pin `mcp` to the 2.3 series; a test in mcpgen fails when the SDK stops calling it.
-        When the SDK offers a public way to answer tools/list with ready data, use that and
-        delete this method.
+        pin `mcp` to the 2.3 series; a test in mcpgen fails when the SDK stops calling it,
+        or when the bytes swapped in stop matching what the SDK itself would send. When the
+        SDK offers a public way to answer tools/list with ready bytes, use that.
         """
-        names = self.visible_tool_names(caller_scopes())
-        wire = self._listed_wire.get(names)
-        if wire is None:
-            tools = await self.list_tools()
-            if names is not None:
-                tools = [t for t in tools if t.name in names or t.name not in self.tools]
-            result = ListToolsResult(tools=tools)
-            wire = result.model_dump(by_alias=True, mode="json", exclude_none=True)
-            if len(self._listed_wire) >= MAX_LISTINGS:
-                del self._listed_wire[next(k for k in self._listed_wire if k is not None)]
-            self._listed_wire[names] = wire
-        return dict(wire)
+        listing = await self.listing()
+        request = getattr(ctx, "request", None)
+        visible = self.visible_tool_names(caller_scopes())
+        page = listing.page(getattr(params, "cursor", None), visible)
+        mark = mark_of(request)
+        if mark is None:
+            return listing.result(page)
+        array = listing.array(str(ctx.protocol_version), page)
+        return {**listing.envelope(page), "tools": [mark.placeholder(array)]}
 
     def validator(self, key: str, schema: dict[str, Any]) -> Draft202012Validator:
-        """A cached validator for `schema`, under `key`."""
+        """A cached validator for `schema`, under `key` (jsonschema is imported on the first
+        call, not at start-up: importing it costs a tenth of a second)."""
         if key not in self._validators:
+            from jsonschema import Draft202012Validator
+
             self._validators[key] = Draft202012Validator(schema)
         return self._validators[key]
 
@@ -239,7 +314,7 @@ class ApiServer(MCPServer[Any]):
         tool = self.tools.get(name)
         if tool is not None:
             return await self.invoke(tool, arguments, context)
-        if any(listed.name == name for listed in await super().list_tools()):
+        if any(listed.name == name for listed in await MCPServer.list_tools(self)):
             handwritten = await super().call_tool(name, arguments, context)
             if isinstance(handwritten, CallToolResult):
                 return handwritten
@@ -327,9 +402,10 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 def create_http_app(server: ApiServer) -> Starlette:
     """The Streamable HTTP app: MCP at /mcp (stateless), GET /healthz outside any auth,
-    GET /metrics, what `MCP_AUTH_MODE` adds (`auth.install_auth`), and a JSON log line per
-    request (`observability`, outermost, so it sees refused requests too). Stops with a
-    message when the settings would serve an open server on a public address."""
+    GET /metrics, what `MCP_AUTH_MODE` adds (`auth.install_auth`), tools/list answered from
+    precomputed bytes (runtime/listing.py) inside any auth, and a JSON log line per request
+    (`observability`, outermost, so it sees refused requests too). Stops with a message when
+    the settings would serve an open server on a public address."""
     settings = server.app_settings
     check_listen_address(settings)
     app = server.streamable_http_app(
@@ -339,6 +415,7 @@ def create_http_app(server: ApiServer) -> Starlette:
         transport_security=transport_security(settings),
         host=settings.host,
     )
+    app.add_middleware(SpliceListings, counts=server.splice_counts)
     close_auth = install_auth(server, app)
     inner = app.router.lifespan_context
 
@@ -352,3 +429,12 @@ def create_http_app(server: ApiServer) -> Starlette:
 
     app.router.lifespan_context = lifespan
     return observe_http(server, app)
+
+
+def create_sse_app(server: ApiServer) -> Starlette:
+    """The legacy HTTP+SSE app (GET /sse, POST /messages/), tools/list answered from
+    precomputed bytes as over Streamable HTTP."""
+    settings = server.app_settings
+    app = server.sse_app(transport_security=transport_security(settings), host=settings.host)
+    app.add_middleware(SpliceListings, counts=server.splice_counts, across_requests=True)
+    return app

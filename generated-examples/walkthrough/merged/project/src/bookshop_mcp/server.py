@@ -11,7 +11,7 @@ from . import custom
 from .project import PROJECT
 from .runtime.config import Settings
 from .runtime.server import ApiServer, ToolCall, create_http_app
-from .tools import TOOLS
+from .tools import CATALOG
 
 __all__ = ["ApiServer", "ToolCall", "create_app", "create_server"]
 
@@ -21,7 +21,7 @@ def create_server(settings: Settings | None = None) -> ApiServer:
     server = ApiServer(
         PROJECT,
         settings or Settings.from_env(PROJECT),
-        TOOLS,
+        CATALOG,
         hooks=custom,
     )
     custom.register(server)

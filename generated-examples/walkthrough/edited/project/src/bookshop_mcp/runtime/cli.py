@@ -19,7 +19,7 @@ from .definitions import ProjectInfo
 from .logs import configure_logging
 from .metrics import serve_metrics_port
 from .observability import Observer, configure_tracing, observe_server, shutdown_tracing
-from .server import ApiServer, transport_security
+from .server import ApiServer, create_sse_app
 
 __all__ = ["run"]
 
@@ -119,9 +119,14 @@ async def _stdio(server: ApiServer) -> None:
 async def _sse(server: ApiServer) -> None:
     observe_server(server)
     settings = server.app_settings
+    ops = settings.ops
+    config = uvicorn.Config(
+        create_sse_app(server),
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=bool(ops.trusted_proxies),
+        forwarded_allow_ips=list(ops.trusted_proxies) or None,
+        log_config=None,  # keep the JSON lines of configure_logging
+    )
     async with server.upstream:
-        await server.run_sse_async(
-            host=settings.host,
-            port=settings.port,
-            transport_security=transport_security(settings),
-        )
+        await uvicorn.Server(config).serve()
