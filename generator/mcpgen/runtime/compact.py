@@ -12,12 +12,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from mcp import MCPError
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import INVALID_PARAMS, CallToolResult, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 
 from .config import Settings
 from .definitions import ProjectInfo, PromptDef, ToolDef
+from .limits import problems
 from .resources import ResourceServer
 from .server import Hooks
 
@@ -114,6 +116,11 @@ class CompactServer(ResourceServer):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult:
+        meta = next((tool for tool in self._meta if tool.name == name), None)
+        if meta is not None:
+            found = problems(self.validator("meta:" + name, meta.input_schema), arguments)
+            if found:
+                return _text(f"Invalid arguments for {name}: " + "; ".join(found), True)
         if name == SEARCH:
             return self._search(str(arguments.get("query", "")), arguments.get("limit", 10))
         if name == DESCRIBE:
@@ -127,6 +134,10 @@ class CompactServer(ResourceServer):
                 return _text("`arguments` must be an object.", True)
             result = await self.invoke(tool, given, context)
             return CallToolResult(content=result.content, is_error=result.is_error)
+        if name in self.tools:
+            # Operations are reached through call_operation only: a name that is not listed
+            # is not callable.
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}")
         return await super().call_tool(name, arguments, context)
 
     def _search(self, query: str, limit: Any) -> CallToolResult:
