@@ -34,6 +34,19 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _base_url(env: Mapping[str, str], default: str) -> str:
+    raw = (env.get("UPSTREAM_BASE_URL") or "").strip()
+    if not raw:
+        return default.rstrip("/")
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SystemExit(
+            f"UPSTREAM_BASE_URL must be the API's http(s) URL, such as https://api.example.com/v1, "
+            f"not {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
 def _count(env: Mapping[str, str], name: str, default: int) -> int:
     """A positive whole number (bytes, calls) from the environment."""
     raw = env.get(name)
@@ -114,7 +127,7 @@ class Settings:
             public_hosts(public_url) if public_url else (LOOPBACK_HOSTS, LOOPBACK_ORIGINS)
         )
         return cls(
-            base_url=(env.get("UPSTREAM_BASE_URL") or project.default_base_url).rstrip("/"),
+            base_url=_base_url(env, project.default_base_url),
             timeout=_seconds(env, "UPSTREAM_TIMEOUT", 30.0),
             retries=int(retries),
             host=env.get("MCP_HOST") or "127.0.0.1",

@@ -126,7 +126,9 @@ def _query_list(param: Query, value: list[Any]) -> list[tuple[str, str]]:
 
 def _query_object(param: Query, value: dict[str, Any]) -> list[tuple[str, str]]:
     if param.style == "deepObject":
-        return [(f"{param.name}[{k}]", scalar(v)) for k, v in value.items()]
+        # Nested objects and arrays go on in brackets (`a[b][c]=1`, `a[b][0]=x`), as the APIs
+        # that use deepObject (Stripe, Rails and PHP back ends) read them.
+        return form_pairs({param.name: value})
     if param.explode:
         return [(str(k), scalar(v)) for k, v in value.items()]
     flat = ",".join(f"{k},{scalar(v)}" for k, v in value.items())

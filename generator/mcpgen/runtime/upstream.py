@@ -220,6 +220,8 @@ class Upstream:
             raise UpstreamError(
                 f"the upstream API did not answer within {timeout:g} s (UPSTREAM_TIMEOUT)"
             ) from None
+        except httpx.HTTPError as exc:
+            raise UpstreamError(_describe(exc, client.base_url)) from None
 
     @asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
@@ -399,10 +401,11 @@ def _content(
     if not isinstance(json_body, Unset):
         return {"json": json_body}
     if files is not None:
-        return {
-            "files": multipart_files(drop_unset(files)),
-            "data": dict(form_pairs(drop_unset(form))),
-        }
+        # Every field as a part of its own (a `None` file name makes a plain field), so that
+        # the body is multipart/form-data even when no file is given.
+        fields = [(name, (None, value)) for name, value in form_pairs(drop_unset(form))]
+        parts = list(multipart_files(drop_unset(files)).items())
+        return {"files": [*fields, *parts]}
     if form is None or isinstance(form, Unset):
         return {}
     headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -475,4 +478,10 @@ def _describe(exc: httpx.HTTPError, base: httpx.URL) -> str:
             return f"{host} refused the connection (is the API running at UPSTREAM_BASE_URL?)"
     if isinstance(exc, httpx.ConnectError):
         return f"could not connect to {host}"
-    return "the connection to the upstream API broke before its reply was complete"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "the upstream URL is not an http(s) URL: check UPSTREAM_BASE_URL"
+    if isinstance(exc, httpx.LocalProtocolError):
+        return "the request could not be sent (it holds a header HTTP does not allow)"
+    if isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError):
+        return "the connection to the upstream API broke before its reply was complete"
+    return f"the request failed ({type(exc).__name__})"
