@@ -150,7 +150,10 @@ def shape_reply(tool: ToolDef, reply: Reply, limit: int, validate: Validate) -> 
     text = _as_text(reply)
     if text is not None:
         return _cut_text(tool, reply, text, limit)
-    return _binary(tool, reply, kind or reply.media_type or "application/octet-stream")
+    declared = reply.media_type
+    if not declared or declared.startswith("text/") or reply.is_json:
+        declared = "application/octet-stream"  # labelled as text, but it is not
+    return _binary(tool, reply, kind or declared)
 
 
 def _structured(tool: ToolDef, reply: Reply, limit: int, validate: Validate) -> CallToolResult:

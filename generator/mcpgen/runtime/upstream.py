@@ -291,9 +291,10 @@ class Upstream:
                 response.status_code in (301, 302) and method == "POST"
             ):
                 method, content = "GET", {}
-            request = _build(
-                client, method, str(target), call.credential_params, call.headers, content
-            )
+            # The target's own query, then the credential (httpx would replace the query).
+            params = [*target.params.multi_items(), *call.credential_params]
+            location_url = str(target.copy_with(query=None))
+            request = _build(client, method, location_url, params, call.headers, content)
         raise UpstreamError(f"the upstream API redirected more than {MAX_REDIRECTS} times")
 
     async def _read(self, response: httpx.Response, request: httpx.Request) -> Reply:
