@@ -5,8 +5,9 @@
   large ones are validated in a worker thread so that the event loop (and every other
   request, `/healthz` included) never waits on one caller's input.
 - `RequestGuard`: the HTTP front of `/mcp`: a request body over `MCP_MAX_REQUEST_BYTES` is
-  refused (413) before it is parsed, and methods other than POST get 405 (a stateless server
-  has no stream to offer on GET and no session to end on DELETE).
+  refused (413) before it is parsed, one that is not JSON gets 415, and methods other than
+  POST get 405 (a stateless server has no stream to offer on GET and no session to end on
+  DELETE). Each answer carries a JSON-RPC error object.
 """
 
 from __future__ import annotations
@@ -127,6 +128,9 @@ class RequestGuard:
                 allow="POST",
             )
             return
+        if _media_type(scope) != "application/json":
+            await _reply(send, 415, "Unsupported Media Type: Content-Type must be application/json")
+            return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
             await _reply(send, 413, self._too_large())
@@ -146,6 +150,13 @@ class RequestGuard:
 
     def _too_large(self) -> str:
         return f"Request body over the {self.max_bytes:,}-byte limit (MCP_MAX_REQUEST_BYTES)"
+
+
+def _media_type(scope: Scope) -> str:
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            return value.decode("latin-1").split(";")[0].strip().lower()
+    return ""
 
 
 def _content_length(scope: Scope) -> int | None:
