@@ -155,7 +155,7 @@ class RequestGuard:
 def _media_type(scope: Scope) -> str:
     for key, value in scope["headers"]:
         if key == b"content-type":
-            return value.decode("latin-1").split(";")[0].strip().lower()
+            return str(value.decode("latin-1")).split(";")[0].strip().lower()
     return ""
 
 
