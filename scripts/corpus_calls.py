@@ -49,6 +49,8 @@ __all__ = [
     "RecorderProcess",
     "call_tools",
     "credentials_of",
+    "form_bodied",
+    "package_of",
     "reduce_for_prism",
 ]
 
@@ -530,7 +532,7 @@ def prism_filter(project: Path, spec: Path) -> SchemaFilter:
     form_tools = {
         name
         for name, info in operations["tools"].items()
-        if _form_bodied(document, str(info.get("operation", "")))
+        if form_bodied(document, str(info.get("operation", "")))
     }
 
     def narrow(tool: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -539,7 +541,7 @@ def prism_filter(project: Path, spec: Path) -> SchemaFilter:
     return narrow
 
 
-def _form_bodied(document: dict[str, Any], operation: str) -> bool:
+def form_bodied(document: dict[str, Any], operation: str) -> bool:
     method, _, path = operation.partition(" ")
     node = ((document.get("paths") or {}).get(path) or {}).get(method.lower())
     body = node.get("requestBody") if isinstance(node, dict) else None

@@ -179,6 +179,7 @@ def header_value(name: str, value: Any) -> str:
     are not allowed in one, so both are refused, as is non-ASCII text (which HTTP/1.1 headers
     do not carry)."""
     text = ",".join(scalar(v) for v in value) if isinstance(value, list) else scalar(value)
+    text = text.strip(" \t")  # surrounding white space is not part of a header value
     if "\r" in text or "\n" in text:
         raise ArgumentError(f"header '{name}' must not contain line breaks")
     if _CONTROL.search(text):
