@@ -7,7 +7,9 @@ changes. This project's own values live in ``project.py``, its tools under ``too
 
 Modules: ``definitions`` (what generated code declares), ``config`` (settings from the
 environment), ``encoding`` (arguments → HTTP request parts), ``upstream`` (the shared HTTP
-client), ``server`` (the MCP server and its HTTP app), ``resources`` and ``compact`` (only in
-projects that use them), ``shaping`` (reply fields to keep), ``logs`` (what is logged),
+client), ``server`` (the MCP server and its HTTP app), ``replies`` (upstream replies → tool
+results, within the size caps), ``limits`` (argument checks and the HTTP front of /mcp),
+``redaction`` (credentials kept out of results and logs), ``resources`` and ``compact`` (only
+in projects that use them), ``shaping`` (reply fields to keep), ``logs`` (what is logged),
 ``cli`` (the console script).
 """

@@ -57,6 +57,10 @@ def run(
             port=settings.port,
             proxy_headers=True,
             log_level="info",
+            # Longer than clients' and proxies' own idle limits (httpx 5 s, load balancers
+            # 60 s): a connection the server closes just as a client reuses it fails that
+            # client's request.
+            timeout_keep_alive=75,
         )
 
 
