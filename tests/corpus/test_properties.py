@@ -35,6 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 from hypothesis_jsonschema import from_schema
+from hypothesis_jsonschema._canonicalise import HypothesisRefResolutionError as RefResolutionError
 from jsonschema import Draft202012Validator
 
 from mcpgen.runtime.encoding import encode_path
@@ -235,8 +236,8 @@ def valid_arguments(tool: Tool) -> tuple[st.SearchStrategy[Any] | None, str]:
         strategy = from_schema(tool.sendable).filter(check)
         _draw_one(strategy)
         return strategy, "hypothesis-jsonschema"
-    except (HypothesisException, ValueError, TypeError, RecursionError, KeyError):
-        pass
+    except (HypothesisException, RefResolutionError, ValueError, TypeError, RecursionError):
+        pass  # hypothesis-jsonschema cannot draw for it (recursive $ref, an unknown keyword...)
     candidates = [a for a in _own_candidates(tool.sendable) if check(a)]
     if not candidates:
         return None, "none"
@@ -347,3 +348,37 @@ def test_tool_properties(tool_projects: list[Generated]) -> None:
         f"{sources['none']}"
     )
     assert total >= 100 and sources["none"] <= total // 20
+
+
+def test_the_own_strategy_covers_what_hypothesis_jsonschema_cannot() -> None:
+    """A recursive $ref is beyond hypothesis-jsonschema: the module's own values are used."""
+    children = {"type": "array", "items": {"$ref": "#/$defs/Node"}}
+    node = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "children": children},
+        "required": ["name"],
+    }
+    schema = {
+        "type": "object",
+        "properties": {"node": {"$ref": "#/$defs/Node"}, "tag": {"type": "string"}},
+        "required": ["node"],
+        "additionalProperties": False,
+        "$defs": {"Node": node},
+    }
+    tool = Tool("t", "GET", re.compile("/t"), schema, schema)
+    strategy, source = valid_arguments(tool)
+    assert source == "own" and strategy is not None
+    drawn: list[Any] = []
+
+    @SETTINGS
+    @given(strategy)
+    def collect(args: dict[str, Any]) -> None:
+        drawn.append(args)
+
+    collect()
+    check = Draft202012Validator(schema).is_valid
+    assert drawn and all(check(args) for args in drawn)
+    assert {json.dumps(a, sort_keys=True) for a in drawn} >= {
+        '{"node": {"name": "sample"}}',
+        '{"node": {"name": "sample"}, "tag": "sample"}',
+    }
