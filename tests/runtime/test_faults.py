@@ -173,15 +173,23 @@ async def test_an_oversized_reply_is_read_only_up_to_the_cap(
 async def test_a_declared_oversized_reply_is_not_read_at_all(
     upstream: FaultyUpstream, scan: list[str]
 ) -> None:
-    upstream.on(
-        "/raw/big", Reply(200, b"x" * 8_000_000, chunk=64 * 1024, content_type="text/plain")
-    )
+    upstream.on("/obj", Reply(200, b"[" + b"1," * 16_000_000 + b"1]", chunk=64 * 1024))
     server = make_server(upstream.url, max_reply_bytes=1024 * 1024)
+    result = await call(server, scan, "get_object")
+    assert result.is_error and "larger than this server reads" in text(result)
+    assert upstream.requests[0].written < 16_000_000
+
+
+async def test_oversized_text_is_shown_cut(upstream: FaultyUpstream, scan: list[str]) -> None:
+    big = b"x" * 32_000_000
+    upstream.on("/raw/big", Reply(200, big, chunk=64 * 1024, content_type="text/plain"))
+    server = make_server(upstream.url, max_reply_bytes=1024 * 1024, max_result_bytes=50_000)
     result = await call(server, scan, "raw", {"name": "big"})
     (first, note) = result.content
     assert isinstance(first, TextContent) and isinstance(note, TextContent)
-    assert first.text == "" and "larger than this server reads" in note.text
-    assert upstream.requests[0].written < 8_000_000
+    assert not result.is_error and set(first.text) == {"x"} and len(first.text) <= 50_000
+    assert "the reply is larger than this server reads" in note.text
+    assert upstream.requests[0].written < 16_000_000
 
 
 async def test_text_over_the_result_cap_is_cut_and_says_so(
