@@ -303,8 +303,9 @@ class Upstream:
         body = bytearray()
         complete = True
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit and response.is_success:
-            complete = False  # not read at all: the whole of it could not be used
+        text = str(response.headers.get("content-type", "")).startswith("text/")
+        if declared.isdigit() and int(declared) > limit and response.is_success and not text:
+            complete = False  # not read at all: only the whole of it could be used
         else:
             try:
                 async for chunk in response.aiter_bytes():
