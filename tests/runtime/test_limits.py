@@ -74,7 +74,7 @@ async def test_deep_arguments_are_refused_without_recursion(anyio_backend: str) 
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_large_arguments_are_checked_off_the_event_loop(anyio_backend: str) -> None:
-    """While 300,000 valid items are checked, the event loop keeps running other work."""
+    """While 50,000 valid items are checked, the event loop keeps running other work."""
     ticks = 0
     done = anyio.Event()
 
@@ -88,7 +88,7 @@ async def test_large_arguments_are_checked_off_the_event_loop(anyio_backend: str
         group.start_soon(ticker)
         await anyio.sleep(0.01)
         before = ticks
-        found = await check_arguments(TAGS, {"tags": ["x"] * 300_000})
+        found = await check_arguments(TAGS, {"tags": ["x"] * 50_000})
         during = ticks - before
         done.set()
     assert found == []
