@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench.py            # Bookshop, Stripe and GitHub (2-5 minutes)
     .venv/bin/python bench/bench.py --quick    # Bookshop only (30-60 s)
     .venv/bin/python bench/bench.py --json     # the same figures as JSON on stdout
+    .venv/bin/python bench/bench.py --soak 3   # ... then a 3-minute soak (bench/soak.py)
 
 Sections (bench/README.md says what each figure means):
 
@@ -1423,6 +1424,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=str(ROOT / ".cache" / "corpus"),
         help="where the big specs are cached (default .cache/corpus)",
     )
+    parser.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="after the figures, soak a generated server with 64 clients (bench/soak.py)",
+    )
     args = parser.parse_args(argv)
     if not 20 <= args.calls <= 10_000:
         parser.error("--calls must be from 20 to 10000")
@@ -1434,8 +1441,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     results, meta = run(args)
-    print(to_json(results, meta) if args.json else to_text(results, meta))
-    return 0
+    if args.soak is None:
+        print(to_json(results, meta) if args.json else to_text(results, meta))
+        return 0
+    sys.path.insert(0, str(BENCH_DIR))
+    import soak  # bench/soak.py, beside this file
+
+    progress(f"soak: 64 clients for {args.soak:g} minutes")
+    figures = soak.soak(clients=64, minutes=args.soak)
+    if args.json:
+        print(
+            json.dumps({**json.loads(to_json(results, meta)), "soak": figures.to_json()}, indent=2)
+        )
+    else:
+        print(to_text(results, meta) + "\n\n" + figures.table())
+    return 0 if figures.passed else 1
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ examples (`@readme/oas-examples`). Commands:
     python scripts/corpus.py run --sample 200      # generate, start, tools/list, check
     python scripts/corpus.py run --all --jobs 2 --out .cache/corpus-all.jsonl
     python scripts/corpus.py summary FILE          # the table again, from a results file
+    python scripts/corpus.py tool-sample           # the fixed sample the tool-call suites share
+    python scripts/corpus.py calls                 # call every tool of the tool sample
+    python scripts/corpus.py calls --prism         # ... through Prism, which checks each request
+    python scripts/corpus.py calls --all --jobs 2  # every tool of the whole corpus
 
 Each entry is generated into a temporary directory with the real `mcpgen` command and
 classified: *generated* (exit 0), *clean error* (exit 2 with a located message), *crash*
@@ -49,6 +53,11 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
+if not __package__:  # run as `python scripts/corpus.py`: make the `scripts` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.corpus_calls import CallsResult, run_calls, summarize_calls
+from scripts.corpus_calls import generate as generate_project
+
 __all__ = [
     "CACHE",
     "HEAVY",
@@ -67,6 +76,7 @@ __all__ = [
     "run_entry",
     "sample",
     "summarize",
+    "tool_sample",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -267,6 +277,28 @@ def sample(pool: Sequence[Entry], n: int, *, seed: int, heavy: bool = True) -> l
     chosen = [e for e in pool if is_heavy(e.id)] if heavy else []
     rest = sorted((e for e in pool if e not in chosen), key=lambda e: _sample_key(seed, e.id))
     return sorted(chosen + rest[: max(0, n - len(chosen))])
+
+
+# The one fixed sample of specs that the suites calling tools share (tests/corpus: tool calls,
+# Prism, properties; and the schema-portability test): the named form-body APIs, then entries
+# chosen by a seeded hash. Import `tool_sample` rather than copying its parameters.
+TOOL_SAMPLE_NAMED: tuple[str, ...] = ("apis-guru/stripe.com.json", "apis-guru/twilio.com/api.json")
+TOOL_SAMPLE_SIZE = 12
+TOOL_SAMPLE_SEED = 1
+
+
+def tool_sample(
+    pool: Sequence[Entry] | None = None, n: int = TOOL_SAMPLE_SIZE, *, seed: int = TOOL_SAMPLE_SEED
+) -> list[Entry]:
+    """The fixed sample of specs whose tools the test suites call (Stripe and Twilio always
+    in it), sorted by id; `n` larger for a bigger run. Fetches the corpus when missing."""
+    pool = entries() if pool is None else pool
+    named = [e for e in pool if e.id in TOOL_SAMPLE_NAMED]
+    rest = sorted(
+        (e for e in pool if e.id not in TOOL_SAMPLE_NAMED and not is_heavy(e.id)),
+        key=lambda e: _sample_key(seed, e.id),
+    )
+    return sorted(named + rest[: max(0, n - len(named))])
 
 
 # --------------------------------------------------------------------------- one entry
@@ -842,6 +874,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if any(r.outcome in ("crash", "invalid") for r in results) else 0
 
 
+def _calls_one(entry: Entry, prism: bool, timeout: float) -> CallsResult:
+    with tempfile.TemporaryDirectory(prefix="mcpgen-calls-") as scratch:
+        project = Path(scratch) / "project"
+        why = generate_project(entry.path, project, timeout=timeout)
+        if why is not None:
+            return CallsResult(id=entry.id, failure=f"not generated: {why}")
+        return run_calls(entry.id, entry.path, project, prism=prism, timeout=timeout)
+
+
+def _cmd_calls(args: argparse.Namespace) -> int:
+    pool = entries()
+    if args.ids:
+        known = {e.id: e for e in pool}
+        chosen = [known[i] for i in args.ids if i in known]
+    else:
+        chosen = pool if args.all else tool_sample(pool, args.sample)
+    results: list[CallsResult] = []
+    with args.out.open("w", encoding="utf-8") as sink, ThreadPoolExecutor(args.jobs) as workers:
+        futures = [workers.submit(_calls_one, e, args.prism, args.timeout) for e in chosen]
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            sink.write(result.to_json() + "\n")
+            sink.flush()
+            counts = ", ".join(f"{n} {o}" for o, n in sorted(result.counts().items()))
+            _say(f"[{len(results)}/{len(chosen)}] {result.id}: {counts or result.failure[:80]}")
+    results.sort(key=lambda r: r.id)
+    print(summarize_calls(results, prism=args.prism))
+    print(f"\nresults: {args.out}")
+    return 1 if any(r.crashes() for r in results) else 0
+
+
 def _cmd_summary(args: argparse.Namespace) -> int:
     results = read_results(args.file)
     print(summarize(results))
@@ -870,6 +934,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--resume", action="store_true", help="skip the entries --out already holds; append"
     )
+    commands.add_parser("tool-sample", help="print the fixed sample the tool-call suites share")
+    calls = commands.add_parser("calls", help="generate servers and call every tool")
+    chosen = calls.add_mutually_exclusive_group()
+    chosen.add_argument(
+        "--sample", type=int, default=TOOL_SAMPLE_SIZE, help="tool sample size (default 12)"
+    )
+    chosen.add_argument("--all", action="store_true", help="the whole corpus")
+    calls.add_argument("ids", nargs="*", help="only these entry ids")
+    calls.add_argument("--prism", action="store_true", help="through Prism (every argument)")
+    calls.add_argument("--jobs", type=int, default=2)
+    calls.add_argument("--timeout", type=float, default=600.0, help="seconds per phase")
+    calls.add_argument("--out", type=Path, default=ROOT / ".cache" / "corpus-calls.jsonl")
     summary = commands.add_parser("summary", help="print the table for a results file")
     summary.add_argument("file", type=Path)
     return parser
@@ -885,6 +961,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "sample":
             chosen = sample(entries(), args.n, seed=args.seed, heavy=not args.no_heavy)
             print("\n".join(e.id for e in chosen))
+        elif args.command == "tool-sample":
+            print("\n".join(e.id for e in tool_sample()))
+        elif args.command == "calls":
+            return _cmd_calls(args)
         elif args.command == "run":
             return _cmd_run(args)
         else:

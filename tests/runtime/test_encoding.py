@@ -8,6 +8,8 @@ from mcpgen.runtime.encoding import (
     UNSET,
     ArgumentError,
     Query,
+    cookie_header,
+    cookie_value,
     drop_unset,
     encode_path,
     encode_query,
@@ -39,7 +41,7 @@ def test_query_styles() -> None:
             Query("b", [1, 2], explode=False),
             Query("c", ["x", "y"], style="pipeDelimited"),
             Query("d", ["x", "y"], style="spaceDelimited"),
-            Query("e", {"k": "v", "n": 1}, style="deepObject"),
+            Query("e", {"k": "v", "n": 1, "o": {"p": [1, 2]}}, style="deepObject"),
             Query("f", {"k": "v"}),
             Query("g", {"k": "v", "l": "w"}, explode=False),
             Query("h", UNSET),
@@ -54,6 +56,8 @@ def test_query_styles() -> None:
         ("d", "x y"),
         ("e[k]", "v"),
         ("e[n]", "1"),
+        ("e[o][p][0]", "1"),
+        ("e[o][p][1]", "2"),
         ("k", "v"),
         ("g", "k,v,l,w"),
         ("j", "false"),
@@ -85,3 +89,49 @@ def test_scalars_and_unset() -> None:
     assert scalar({"a": [1]}) == '{"a":[1]}'
     assert repr(UNSET) == "UNSET" and not UNSET
     assert drop_unset({"a": UNSET, "b": None}) == {"b": None}
+
+
+def test_deep_object_arrays_go_out_as_stripe_documents_them() -> None:
+    """`expand[]=a&expand[]=b`, not `expand=a,b` (Stripe's `expand` is declared deepObject)."""
+    assert encode_query([Query("expand", ["a", "b"], style="deepObject")]) == [
+        ("expand[]", "a"),
+        ("expand[]", "b"),
+    ]
+
+
+def test_an_empty_object_in_a_form_body_is_refused() -> None:
+    with pytest.raises(ArgumentError, match=r"'a\[b\]' is an empty object"):
+        form_pairs({"a": {"b": {}}})
+    assert form_pairs({}) == []
+
+
+@pytest.mark.parametrize("value", [UNSET, None])
+def test_a_group_not_given_is_empty(value: object) -> None:
+    assert drop_unset(value) == {}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("a\x00b", "control characters"),
+        ("a\x1bb", "control characters"),
+        ("caf\u00e9", "ASCII"),
+    ],
+)
+def test_headers_refuse_what_http_cannot_carry(value: str, message: str) -> None:
+    with pytest.raises(ArgumentError, match=message) as caught:
+        header_value("X-Pref", value)
+    assert value not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["x\x00y", "x\ry", "x\ny", "x\ty"])
+def test_cookie_values_with_control_characters_are_refused_without_echo(value: str) -> None:
+    with pytest.raises(ArgumentError, match="cookie 'pref' must not contain control") as caught:
+        cookie_value("pref", value)
+    assert value not in str(caught.value)
+
+
+def test_cookie_values_cannot_add_a_cookie() -> None:
+    value = cookie_value("pref", 'x; sid=attacker, "q"\\é')
+    assert value == "x%3B%20sid=attacker%2C%20%22q%22%5C%C3%A9"
+    assert cookie_header({"pref": value, "sid": "real"}) == f"pref={value}; sid=real"

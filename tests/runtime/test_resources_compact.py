@@ -125,3 +125,36 @@ async def test_compact_exposure_searches_describes_and_calls(
 
 def _json(result: Any) -> Any:
     return json.loads(result.content[0].text)
+
+
+async def test_compact_operations_are_not_callable_by_name(recorder: tuple[Recorder, str]) -> None:
+    """Unlisted per-operation tools are reached through call_operation only."""
+    rec, url = recorder
+    server = CompactServer(make_project(exposure="compact"), settings(url), [ITEM, LIST])
+    async with Client(server) as client:
+        with pytest.raises(MCPError, match="Unknown tool: get_item"):
+            await client.call_tool("get_item", {"itemId": "x"})
+    assert rec.seen == []
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "message"),
+    [
+        ("call_operation", {"name": "get_item", "arguments": {}, "extra": 1}, "Additional"),
+        ("call_operation", {"name": 3, "arguments": {"itemId": "x"}}, "is not of type 'string'"),
+        ("call_operation", {"name": "get_item", "arguments": "itemId=x"}, "not of type 'object'"),
+        ("call_operation", {"arguments": {"itemId": "x"}}, "'name' is a required property"),
+        ("search_operations", {"query": "item", "limit": 500}, "greater than the maximum"),
+        ("describe_operation", {"name": "get_item", "verbose": True}, "Additional"),
+    ],
+)
+async def test_meta_tools_refuse_arguments_outside_their_schema(
+    recorder: tuple[Recorder, str], name: str, arguments: dict[str, Any], message: str
+) -> None:
+    rec, url = recorder
+    server = CompactServer(make_project(exposure="compact"), settings(url), [ITEM, LIST])
+    async with Client(server) as client:
+        result = await client.call_tool(name, arguments)
+    assert result.is_error and message in result.content[0].text  # type: ignore[union-attr]
+    assert f"Invalid arguments for {name}" in result.content[0].text  # type: ignore[union-attr]
+    assert rec.seen == []

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from mcpgen.runtime.config import Settings
-from mcpgen.runtime.encoding import Query
+from mcpgen.runtime.encoding import UNSET, Query
 from mcpgen.runtime.upstream import NotConfiguredError, Upstream
 from tests.runtime.conftest import Recorder, make_project
 
@@ -120,3 +120,57 @@ async def test_no_base_url_is_reported() -> None:
     api = Upstream(make_project(), Settings())
     with pytest.raises(NotConfiguredError, match="UPSTREAM_BASE_URL"):
         await api.request("GET", "/x")
+
+
+async def test_an_optional_form_body_not_given_sends_no_body(
+    recorder: tuple[Recorder, str],
+) -> None:
+    """Stripe's GETs and DELETEs take an optional form body: not given, none is sent (236 of
+    its tools used to fail with `'Unset' object has no attribute 'items'`)."""
+    rec, url = recorder
+    async with upstream(url) as api:
+        await api.request("GET", "/balance", form=UNSET)
+        await api.request("DELETE", "/thing", form=UNSET, files={})
+    for seen in rec.seen:
+        assert seen.body == b"" and "content-type" not in seen.headers
+
+
+async def test_multipart_without_a_file_is_still_multipart(recorder: tuple[Recorder, str]) -> None:
+    rec, url = recorder
+    async with upstream(url) as api:
+        await api.request("POST", "/files", form={"purpose": "logo", "expand": ["a"]}, files={})
+    (seen,) = rec.seen
+    assert seen.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="purpose"\r\n\r\nlogo' in seen.body and b'name="expand[0]"' in seen.body
+
+
+async def test_a_cookie_value_cannot_add_a_cookie(recorder: tuple[Recorder, str]) -> None:
+    rec, url = recorder
+    async with upstream(url, credentials=CREDENTIALS) as api:
+        await api.request("GET", "/x", cookies={"pref": "x; sid=attacker"}, security=(("cookie",),))
+    (seen,) = rec.seen
+    cookies = [part.split("=", 1) for part in seen.headers["cookie"].split("; ")]
+    assert cookies == [["pref", "x%3B%20sid=attacker"], ["sid", "c-3"]]
+
+
+@pytest.mark.parametrize("configured", [True, False])
+async def test_parameters_a_scheme_fills_are_not_the_callers(
+    recorder: tuple[Recorder, str], configured: bool
+) -> None:
+    rec, url = recorder
+    credentials = CREDENTIALS if configured else {}
+    async with upstream(url, credentials=credentials) as api:
+        await api.request(
+            "GET",
+            "/x",
+            headers={"x-key": "caller-key", "Authorization": "Bearer caller", "X-Other": "o"},
+            query=[Query("k", "caller-q"), Query("q", "search")],
+            cookies={"sid": "caller-sid", "pref": "p"},
+            security=(("key", "query", "cookie"),),
+        )
+    (seen,) = rec.seen
+    assert seen.headers.get("x-key") == ("k-1" if configured else None)
+    assert "authorization" not in seen.headers and seen.headers["x-other"] == "o"
+    expected_query = [("q", "search"), *([("k", "q-2")] if configured else [])]
+    assert parse_qsl(seen.query) == expected_query
+    assert seen.headers["cookie"] == ("pref=p; sid=c-3" if configured else "pref=p")

@@ -189,6 +189,46 @@ def test_ignored_headers_and_security_alternatives(tmp_path: Path) -> None:
     }
 
 
+def test_parameters_a_security_scheme_fills_are_not_arguments(tmp_path: Path) -> None:
+    """A caller's value must never stand in for (or be sent beside) the credential."""
+    op = {
+        "operationId": "search",
+        "security": [{"header": []}, {"query": [], "cookie": []}],
+        "parameters": [
+            {"name": "x-api-key", "in": "header", "schema": {"type": "string"}},
+            {"name": "api_key", "in": "query", "schema": {"type": "string"}},
+            {"name": "sid", "in": "cookie", "schema": {"type": "string"}},
+            {"name": "sid", "in": "query", "schema": {"type": "string"}},
+            {"name": "q", "in": "query", "schema": {"type": "string"}},
+        ],
+        "responses": {"204": {"description": "ok"}},
+    }
+    schemes = {
+        "header": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        "query": {"type": "apiKey", "in": "query", "name": "api_key"},
+        "cookie": {"type": "apiKey", "in": "cookie", "name": "sid"},
+        "unused": {"type": "apiKey", "in": "query", "name": "q"},
+    }
+    (tmp_path / "openapi.json").write_text(
+        json.dumps(
+            {
+                "openapi": "3.1.0",
+                "info": {"title": "Tiny API", "version": "1"},
+                "paths": {"/search": {"get": op}},
+                "components": {"securitySchemes": schemes},
+            }
+        )
+    )
+    report = Report()
+    project = translate_project(load_spec(tmp_path / "openapi.json"), TranslateOptions(), report)
+    assert [(p.location, p.wire) for p in project.tools[0].params] == [
+        ("query", "sid"),
+        ("query", "q"),
+    ]
+    warned = sorted(d.pointer or "" for d in report.warnings if d.code == "param-from-security")
+    assert warned == [f"/paths/~1search/get/parameters/{i}" for i in range(3)]
+
+
 def test_building_twice_gives_the_same_ir(tmp_path: Path) -> None:
     spec = load_spec(ROOT / "specs/tasks/openapi.json")
     first = translate_project(spec, TranslateOptions(), Report()).model_dump_json()

@@ -12,13 +12,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mcp import MCPError
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import INVALID_PARAMS, CallToolResult, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 
 from .auth import caller_scopes
 from .config import Settings
 from .definitions import Catalog, ProjectInfo, PromptDef, ToolDef, tool_bytes
+from .limits import problems
 from .resources import ResourceServer
 from .search import Document, SearchIndex, argument_words
 from .server import Hooks
@@ -101,7 +103,11 @@ class CompactServer(ResourceServer):
         hooks: Hooks | None = None,
     ) -> None:
         super().__init__(project, settings, operations, prompts, hooks=hooks)
-        meta = [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in _meta_tools()]
+        self._meta_tools = {tool.name: tool for tool in _meta_tools()}
+        meta = [
+            t.model_dump(by_alias=True, mode="json", exclude_none=True)
+            for t in self._meta_tools.values()
+        ]
         self._meta = [(tool["name"], tool_bytes(tool)) for tool in meta]
         self._index: SearchIndex | None = None
 
@@ -169,6 +175,11 @@ class CompactServer(ResourceServer):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult:
+        meta = self._meta_tools.get(name)
+        if meta is not None:
+            found = problems(self.validator("meta:" + name, meta.input_schema), arguments)
+            if found:
+                return _text(f"Invalid arguments for {name}: " + "; ".join(found), True)
         if name == SEARCH:
             return self._search(str(arguments.get("query", "")), arguments.get("limit", 10))
         if name == DESCRIBE:
@@ -182,6 +193,10 @@ class CompactServer(ResourceServer):
                 return _text("`arguments` must be an object.", True)
             result = await self.invoke(tool, given, context)
             return CallToolResult(content=result.content, is_error=result.is_error)
+        if name in self.tools:
+            # Operations are reached through call_operation only: a name that is not listed
+            # is not callable.
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}")
         return await super().call_tool(name, arguments, context)
 
     def _search(self, query: str, limit: Any) -> CallToolResult:

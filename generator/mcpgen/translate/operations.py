@@ -83,9 +83,15 @@ def annotations_for(method: str) -> Annotations:
 
 class _ToolBuilder:
     def __init__(
-        self, op: Operation, converter: SchemaConverter, report: Report, file: str
+        self,
+        op: Operation,
+        converter: SchemaConverter,
+        report: Report,
+        file: str,
+        supplied: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         self.op = op
+        self.supplied = supplied  # (in, lower-case name) of parameters security schemes fill
         self.converter = converter
         self.report = report
         self.file = file
@@ -98,7 +104,17 @@ class _ToolBuilder:
 
     # -- parameters ---------------------------------------------------------------------
     def parameters(self) -> list[tuple[dict[str, Any], str]]:
-        """Path-item and operation parameters, the operation's winning on (in, name)."""
+        """Path-item and operation parameters, the operation's winning on (in, name); not
+        those OpenAPI ignores or a security scheme fills."""
+        merged = self._merged()
+        return [
+            entry
+            for (location, name), entry in merged.items()
+            if not (location == "header" and name.lower() in _IGNORED_HEADERS)
+            and (location, name.lower()) not in self.supplied
+        ]
+
+    def _merged(self) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
         merged: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
         sources = (
             (self.op.path_item, join_pointer("/paths", self.op.path, "parameters")),
@@ -117,15 +133,22 @@ class _ToolBuilder:
                         pointer=pointer,
                     )
                 merged[(str(node["in"]), str(node["name"]))] = (node, pointer)
-        return [
-            entry
-            for (location, name), entry in merged.items()
-            if not (location == "header" and name.lower() in _IGNORED_HEADERS)
-        ]
+        return merged
 
     def add_parameters(self, body_names: set[str]) -> None:
         """Parameters become arguments; a name used twice (also by a flattened body property)
-        gets its location as a suffix: `id__path`, `id__query`."""
+        gets its location as a suffix: `id__path`, `id__query`. Parameters that the
+        operation's security schemes fill are not arguments: a caller's value must never stand
+        in for the credential."""
+        for (location, name), (_, pointer) in self._merged().items():
+            if (location, name.lower()) in self.supplied:
+                self.report.warn(
+                    "param-from-security",
+                    f"{location} parameter '{name}' is filled by a security scheme: not an "
+                    "argument (the server sends the configured credential)",
+                    file=self.file,
+                    pointer=pointer,
+                )
         entries = self.parameters()
         names = [str(node["name"]) for node, _ in entries] + sorted(body_names)
         for node, pointer in entries:
@@ -398,6 +421,21 @@ def tool_scopes(op: Operation, document: dict[str, Any]) -> tuple[str, ...]:
     return ()
 
 
+def _supplied(op: Operation, document: dict[str, Any]) -> frozenset[tuple[str, str]]:
+    """(in, lower-case name) of the parameters that the operation's security schemes fill
+    (API keys; bearer and basic fill `Authorization`, which OpenAPI ignores as a parameter)."""
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    found: set[tuple[str, str]] = set()
+    for alternative in _security(op, document):
+        for key in alternative:
+            node = schemes.get(key)
+            if isinstance(node, dict) and node.get("type") == "apiKey":
+                where, name = node.get("in"), node.get("name")
+                if isinstance(where, str) and isinstance(name, str):
+                    found.add((where, name.lower()))
+    return frozenset(found)
+
+
 def _texts(op: Operation) -> tuple[str, str]:
     summary = str(op.node.get("summary") or "").strip()
     details = str(op.node.get("description") or "").strip()
@@ -435,7 +473,7 @@ def make_tool(op: Operation, name: str, ctx: ToolContext) -> Tool:
         ctx.file,
         ctx.checker,
     )
-    builder = _ToolBuilder(op, converter, report, file)
+    builder = _ToolBuilder(op, converter, report, file, _supplied(op, document))
     body, body_schema, body_description = builder.body()
     builder.add_parameters(builder.body_names(body, body_schema))
     if body is not None and body_schema is not None:

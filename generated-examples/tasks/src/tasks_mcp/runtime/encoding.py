@@ -1,7 +1,10 @@
 """Tool arguments → the parts of an HTTP request, encoded as OpenAPI describes them.
 
 Values are percent-encoded so that no argument can change the request's shape: a path value
-never adds a segment, a header or cookie value never adds a line or another cookie.
+never adds a segment, a header or cookie value never adds a line or another cookie. Values
+that cannot be sent as asked (control characters in a header or cookie, an empty object in a
+form body) are refused with an `ArgumentError` that names the argument and never repeats its
+value.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ __all__ = [
     "ArgumentError",
     "Query",
     "Unset",
+    "cookie_header",
+    "cookie_value",
     "drop_unset",
     "encode_path",
     "encode_query",
@@ -111,13 +116,19 @@ def encode_query(params: Sequence[Query]) -> list[tuple[str, str]]:
 def _query_list(param: Query, value: list[Any]) -> list[tuple[str, str]]:
     if param.style == "form" and param.explode:
         return [(param.name, scalar(v)) for v in value]
+    if param.style == "deepObject":
+        # OpenAPI defines deepObject for objects only; APIs that declare it on arrays (Stripe's
+        # `expand`) read `name[]=a&name[]=b`, as Rack and PHP do.
+        return [(f"{param.name}[]", scalar(v)) for v in value]
     separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(param.style, ",")
     return [(param.name, separator.join(scalar(v) for v in value))]
 
 
 def _query_object(param: Query, value: dict[str, Any]) -> list[tuple[str, str]]:
     if param.style == "deepObject":
-        return [(f"{param.name}[{k}]", scalar(v)) for k, v in value.items()]
+        # Nested objects and arrays go on in brackets (`a[b][c]=1`, `a[b][0]=x`), as the APIs
+        # that use deepObject (Stripe, Rails and PHP back ends) read them.
+        return form_pairs({param.name: value})
     if param.explode:
         return [(str(k), scalar(v)) for k, v in value.items()]
     flat = ",".join(f"{k},{scalar(v)}" for k, v in value.items())
@@ -126,7 +137,11 @@ def _query_object(param: Query, value: dict[str, Any]) -> list[tuple[str, str]]:
 
 def form_pairs(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Form fields, nested objects and lists in brackets: `a[b]=1`, `tags[0]=x` (as Stripe,
-    Rails and most form-body APIs read them)."""
+    Rails and most form-body APIs read them).
+
+    An empty object has no form encoding (it would vanish, and a required one would then be
+    missing), so it is refused: the caller gives at least one of its fields or leaves it out.
+    """
     pairs: list[tuple[str, str]] = []
     for name, value in values.items():
         _flatten_form(name, value, pairs)
@@ -135,6 +150,11 @@ def form_pairs(values: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _flatten_form(name: str, value: Any, pairs: list[tuple[str, str]]) -> None:
     if isinstance(value, dict):
+        if not value:
+            raise ArgumentError(
+                f"'{name}' is an empty object, which a form body cannot carry: give at least "
+                "one of its fields, or leave it out"
+            )
         for key, inner in value.items():
             _flatten_form(f"{name}[{key}]", inner, pairs)
     elif isinstance(value, list):
@@ -144,17 +164,48 @@ def _flatten_form(name: str, value: Any, pairs: list[tuple[str, str]]) -> None:
         pairs.append((name, scalar(value)))
 
 
-def drop_unset(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The given arguments only."""
+def drop_unset(values: Mapping[str, Any] | Unset | None) -> dict[str, Any]:
+    """The given arguments only (none at all when the whole group was not given)."""
+    if values is None or isinstance(values, Unset):
+        return {}
     return {k: v for k, v in values.items() if not isinstance(v, Unset)}
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def header_value(name: str, value: Any) -> str:
-    """A header value; line breaks would start another header, so they are refused."""
+    """A header value: line breaks would start another header and other control characters
+    are not allowed in one, so both are refused, as is non-ASCII text (which HTTP/1.1 headers
+    do not carry)."""
     text = ",".join(scalar(v) for v in value) if isinstance(value, list) else scalar(value)
+    text = text.strip(" \t")  # surrounding white space is not part of a header value
     if "\r" in text or "\n" in text:
         raise ArgumentError(f"header '{name}' must not contain line breaks")
+    if _CONTROL.search(text):
+        raise ArgumentError(f"header '{name}' must not contain control characters")
+    if not text.isascii():
+        raise ArgumentError(f"header '{name}' must be ASCII text")
     return text
+
+
+# RFC 6265 cookie-octet: printable ASCII except space, DQUOTE, comma, semicolon and backslash.
+_COOKIE_SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
+
+
+def cookie_value(name: str, value: Any) -> str:
+    """A cookie value: control characters are refused; anything outside RFC 6265's
+    cookie-octet (`;`, `,`, space, quotes, backslash, non-ASCII) is percent-encoded, so a
+    value can never add a cookie or a header line."""
+    text = ",".join(scalar(v) for v in value) if isinstance(value, list) else scalar(value)
+    if _CONTROL.search(text) or "\t" in text:
+        raise ArgumentError(f"cookie '{name}' must not contain control characters")
+    return quote(text, safe=_COOKIE_SAFE)
+
+
+def cookie_header(cookies: Mapping[str, str]) -> str:
+    """The `Cookie` header for already-encoded values, in the order given."""
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
 def multipart_files(files: Mapping[str, Any]) -> dict[str, tuple[str, bytes]]:

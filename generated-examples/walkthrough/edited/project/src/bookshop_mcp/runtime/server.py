@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+import anyio.to_thread
 import httpx
 from mcp import MCPError
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
+from mcp.types import INVALID_PARAMS, CallToolResult
 from mcp.types import Tool as MCPTool
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,9 +24,12 @@ from .auth import caller_scopes, check_listen_address, install_auth, jsonrpc_cal
 from .config import Settings
 from .definitions import Catalog, ProjectInfo, ToolDef, tool_bytes
 from .encoding import ArgumentError
+from .limits import InputTooDeepError, RequestGuard, check_arguments, problems
 from .listing import Listing, SpliceCounts, SpliceListings, mark_of
 from .observability import observe_http
-from .upstream import NotConfiguredError, Reply, Upstream
+from .redaction import Redactor, redact_logs
+from .replies import MAX_ERROR_TEXT, error_result, json_text, shape_reply, upstream_error
+from .upstream import NotConfiguredError, Reply, Upstream, UpstreamError
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -44,8 +48,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-MAX_ERROR_TEXT = 2000
-MAX_LISTINGS = 64  # tools/list serialisations kept, one per set of visible tools
+_INLINE_REPLY = 256 * 1024  # bytes; larger replies are shaped in a worker thread
 
 
 @dataclass
@@ -76,40 +79,6 @@ class _NoHooks:
         self, call: ToolCall, reply: Reply, result: CallToolResult
     ) -> CallToolResult:
         return result
-
-
-def json_text(value: Any) -> str:
-    """Compact JSON text, non-ASCII kept."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def error_result(message: str) -> CallToolResult:
-    """A tool error with a message for the agent."""
-    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
-
-
-def _upstream_message(reply: Reply) -> str:
-    """The most useful line of an error reply: a JSON message field, else the text."""
-    if reply.is_json:
-        try:
-            body = reply.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict):
-            for key in ("message", "error_description", "detail", "error", "title", "errors"):
-                if body.get(key):
-                    value = body[key]
-                    return value if isinstance(value, str) else json_text(value)
-    return reply.text[:MAX_ERROR_TEXT].strip()
-
-
-def problems(validator: Draft202012Validator, instance: Any) -> list[str]:
-    """Every way `instance` breaks the validator's schema, one line each, in a stable order."""
-    found = []
-    for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):
-        where = "/".join(str(p) for p in error.absolute_path)
-        found.append(f"{where}: {error.message}" if where else error.message)
-    return found
 
 
 class Tools(Mapping[str, ToolDef]):
@@ -185,6 +154,9 @@ class ApiServer(MCPServer[Any]):
         self.app_settings = settings
         self.hooks: Hooks = hooks or _NoHooks()
         self.upstream = Upstream(project, settings)
+        basic = [s.variables for s in project.schemes.values() if s.kind == "basic"]
+        self.redactor = Redactor.of(settings.credentials, [(u, p) for u, p, *_ in basic])
+        redact_logs(self.redactor)
         self.catalog = operations if isinstance(operations, Catalog) else Catalog.of(operations)
         self.tools = Tools(self.catalog)
         self.resources: dict[str, ToolDef] = {
@@ -324,7 +296,23 @@ class ApiServer(MCPServer[Any]):
         self, tool: ToolDef, arguments: dict[str, Any], context: Context[Any, Any] | None
     ) -> CallToolResult:
         """Check the arguments, call the upstream API through the tool's handler, shape the
-        reply."""
+        reply; every text of the result is redacted of known credentials."""
+        try:
+            result = await self._invoke(tool, arguments, context)
+        except Exception:
+            # The tool call's outermost layer (a hook in custom.py, or a fault of the runtime
+            # itself). The SDK would send the exception's own text to the client, and that text
+            # may hold arguments or headers: the client gets a fixed message, the log the
+            # traceback (redacted like every log record).
+            logger.exception("Tool %r failed inside the server", tool.name)
+            result = error_result(
+                f"{tool.name} failed inside the server (an unexpected error, logged there)."
+            )
+        return self.redactor.result(result)
+
+    async def _invoke(
+        self, tool: ToolDef, arguments: dict[str, Any], context: Context[Any, Any] | None
+    ) -> CallToolResult:
         name = tool.name
         granted = caller_scopes()
         if granted is not None and not granted.issuperset(tool.scopes):
@@ -332,10 +320,16 @@ class ApiServer(MCPServer[Any]):
                 f"{name} needs the scope(s) {' '.join(tool.scopes)}: authorize this client "
                 "with them to use it"
             )
-        found = problems(self.validator("in:" + name, tool.input_schema), arguments)
+        try:
+            found = await check_arguments(
+                self.validator("in:" + name, tool.input_schema), arguments
+            )
+        except InputTooDeepError as exc:
+            return error_result(f"Invalid arguments for {name}: {exc}")
         if found:
             return error_result(f"Invalid arguments for {name}: " + "; ".join(found))
         call = ToolCall(tool=tool, arguments=dict(arguments), context=context)
+        where = f"{tool.method} {tool.path}"
         try:
             await self.hooks.before_call(call)
             reply = await tool.call(self.upstream, call.arguments)
@@ -343,52 +337,30 @@ class ApiServer(MCPServer[Any]):
             return error_result(f"Invalid arguments for {name}: {exc}")
         except NotConfiguredError as exc:
             return error_result(f"Cannot call {name}: {exc}")
-        except httpx.TimeoutException:
-            timeout = self.app_settings.timeout
-            return error_result(
-                f"The upstream API did not answer within {timeout:g} s ({tool.method} {tool.path})."
-            )
+        except UpstreamError as exc:
+            return error_result(f"Could not reach the upstream API ({where}): {exc}.")
         except httpx.HTTPError as exc:
-            return error_result(
-                f"Could not reach the upstream API ({tool.method} {tool.path}): {exc}"
-            )
-        result = self.shape(tool, reply)
+            kind = type(exc).__name__
+            return error_result(f"Could not reach the upstream API ({where}): {kind}.")
+        if not reply.ok:
+            result = upstream_error(tool, reply)
+        elif len(reply.content) > _INLINE_REPLY:
+            result = await anyio.to_thread.run_sync(functools.partial(self.shape, tool, reply))
+        else:
+            result = self.shape(tool, reply)
         return await self.hooks.after_call(call, reply, result)
 
     def shape(self, tool: ToolDef, reply: Reply) -> CallToolResult:
         """Turn the upstream reply into the tool result (structured when the tool has a
-        schema)."""
+        schema), within MCP_MAX_RESULT_BYTES."""
         if not reply.ok:
-            message = _upstream_message(reply) or "(no message)"
-            return error_result(
-                f"The upstream API answered {reply.status} {reply.reason}: {message}"
-            )
-        if tool.output_schema is None:
-            text = reply.text if reply.content else f"{reply.status} {reply.reason}"
-            return CallToolResult(content=[TextContent(type="text", text=text)])
-        try:
-            data = reply.json() if reply.content else None
-        except ValueError:
-            return error_result(
-                f"The call succeeded ({reply.status}) but the reply is not JSON: "
-                f"{reply.text[:MAX_ERROR_TEXT]}"
-            )
-        if tool.keep_fields:
-            from .shaping import keep_fields
+            return upstream_error(tool, reply)
+        schema = tool.output_schema or {}
 
-            data = keep_fields(data, tool.keep_fields)
-        structured = {"result": data} if tool.wrap_output else data
-        found = problems(self.validator("out:" + tool.name, tool.output_schema), structured)
-        if found:
-            return error_result(
-                f"The call succeeded ({reply.status}) but the reply does not match the "
-                f"documented schema ({'; '.join(found[:5])}). Reply: "
-                f"{reply.text[:MAX_ERROR_TEXT]}"
-            )
-        return CallToolResult(
-            content=[TextContent(type="text", text=json_text(data))],
-            structured_content=structured,
-        )
+        def validate(instance: Any) -> list[str]:
+            return problems(self.validator("out:" + tool.name, schema), instance)
+
+        return shape_reply(tool, reply, self.app_settings.max_result_bytes, validate)
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
@@ -428,6 +400,7 @@ def create_http_app(server: ApiServer) -> Starlette:
             await close_auth()
 
     app.router.lifespan_context = lifespan
+    app.add_middleware(RequestGuard, path="/mcp", max_bytes=settings.max_request_bytes)
     return observe_http(server, app)
 
 

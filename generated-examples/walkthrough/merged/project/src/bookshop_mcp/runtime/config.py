@@ -48,6 +48,39 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _base_url(env: Mapping[str, str], default: str) -> str:
+    raw = (env.get("UPSTREAM_BASE_URL") or "").strip()
+    if not raw:
+        return default.rstrip("/")
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SystemExit(
+            f"UPSTREAM_BASE_URL must be the API's http(s) URL, such as https://api.example.com/v1, "
+            f"not {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A positive whole number (bytes, calls) from the environment."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise SystemExit(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def _credentials(env: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    """The configured credentials; one holding a control character could never be sent as
+    a header, so it stops the server (naming the variable, never the value)."""
+    found = {v: env[v] for v in names if env.get(v)}
+    for name, value in found.items():
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise SystemExit(f"{name} holds a control character (a line break?); fix its value")
+    return found
+
+
 def _public_url(env: Mapping[str, str]) -> str:
     """MCP_PUBLIC_URL: the server's canonical URL, `https://host/mcp` (no query, no fragment)."""
     raw = (env.get("MCP_PUBLIC_URL") or "").strip()
@@ -292,6 +325,10 @@ class Settings:
     auth: AuthConfig = field(default_factory=AuthConfig)
     ops: Operations = field(default_factory=Operations)  # logs, metrics, shutdown
     tools_page_size: int = 0  # MCP_TOOLS_PAGE_SIZE: tools per tools/list page; 0: one page
+    max_reply_bytes: int = 4 * 1024 * 1024  # UPSTREAM_MAX_BYTES: an upstream reply, read streamed
+    max_concurrency: int = 32  # UPSTREAM_MAX_CONCURRENCY: upstream calls in flight at once
+    max_result_bytes: int = 100_000  # MCP_MAX_RESULT_BYTES: the text of one tool result
+    max_request_bytes: int = 1024 * 1024  # MCP_MAX_REQUEST_BYTES: one HTTP request to /mcp
 
     @classmethod
     def from_env(cls, project: ProjectInfo, env: Mapping[str, str] | None = None) -> Settings:
@@ -309,16 +346,20 @@ class Settings:
             public_hosts(public_url) if public_url else (LOOPBACK_HOSTS, LOOPBACK_ORIGINS)
         )
         return cls(
-            base_url=(env.get("UPSTREAM_BASE_URL") or project.default_base_url).rstrip("/"),
+            base_url=_base_url(env, project.default_base_url),
             timeout=_seconds(env, "UPSTREAM_TIMEOUT", 30.0),
             retries=int(retries),
             host=env.get("MCP_HOST") or "127.0.0.1",
             port=_port(env),
             allowed_hosts=_list(env.get("MCP_ALLOWED_HOSTS"), hosts),
             allowed_origins=_list(env.get("MCP_ALLOWED_ORIGINS"), origins),
-            credentials={v: env[v] for v in project.credential_variables if env.get(v)},
+            credentials=_credentials(env, project.credential_variables),
             public_url=public_url,
             auth=AuthConfig.from_env(env, public_url),
             ops=Operations.from_env(env),
             tools_page_size=int(page_size),
+            max_reply_bytes=_count(env, "UPSTREAM_MAX_BYTES", cls.max_reply_bytes),
+            max_concurrency=_count(env, "UPSTREAM_MAX_CONCURRENCY", cls.max_concurrency),
+            max_result_bytes=_count(env, "MCP_MAX_RESULT_BYTES", cls.max_result_bytes),
+            max_request_bytes=_count(env, "MCP_MAX_REQUEST_BYTES", cls.max_request_bytes),
         )

@@ -8,7 +8,9 @@ changes. This project's own values live in ``project.py``, its tools under ``too
 Modules: ``definitions`` (what generated code declares, and the catalog that lists tools
 without importing their modules), ``config`` (settings from the environment), ``encoding``
 (arguments → HTTP request parts), ``upstream`` (the shared HTTP client), ``credentials`` (what
-each upstream call carries: keys, OAuth client credentials, per-user tokens), ``server`` (the
+each upstream call carries: keys, OAuth client credentials, per-user tokens), ``replies``
+(upstream replies → tool results, within the size caps), ``limits`` (argument checks and the
+HTTP front of /mcp), ``redaction`` (credentials kept out of results and logs), ``server`` (the
 MCP server and its HTTP app), ``listing`` (tools/list answered from precomputed bytes),
 ``auth`` (who may call it: ``MCP_AUTH_MODE``), ``proxy`` (the ``oauth-proxy`` authorization
 server), ``state`` (state shared by replicas: SQLite or Redis), ``resources``, ``compact`` and

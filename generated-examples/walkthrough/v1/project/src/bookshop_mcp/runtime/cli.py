@@ -87,6 +87,9 @@ def serve_http(app: Starlette, settings: Settings) -> None:
         timeout_graceful_shutdown=max(1, round(ops.shutdown_timeout)),
         log_config=None,  # keep the JSON lines of configure_logging
         access_log=False,  # observability logs one line per request
+        # Longer than clients' and proxies' own idle limits (httpx 5 s, load balancers 60 s):
+        # a connection the server closes just as a client reuses it fails that request.
+        timeout_keep_alive=75,
     )
     server = uvicorn.Server(config)
     observer = getattr(app.state, "observer", None)

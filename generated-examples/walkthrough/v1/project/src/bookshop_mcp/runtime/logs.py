@@ -22,14 +22,16 @@ __all__ = ["JsonFormatter", "configure_logging", "log_event"]
 
 EVENTS = logging.getLogger("mcp.server.events")  # the request and upstream-call lines
 
-# Loggers whose INFO lines repeat what the request lines say, or worse: httpx writes each
-# request's URL (with any query credential in it) at INFO.
-_QUIET = ("httpx", "httpcore", "uvicorn.access", "mcp")
-
 # Attributes every LogRecord has; anything else was passed in `extra` and is a field.
 _STANDARD = frozenset(
     logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys() | {"message", "asctime"}
 )
+
+# INFO lines that say nothing useful, or too much: httpx logs every request's full URL (with
+# a credential when the API takes it in the query), the MCP SDK logs "Terminating session:
+# None" for every request of a stateless server, and uvicorn's access lines repeat what the
+# request lines say (with query strings, where OAuth redirects carry codes).
+_QUIET = ("httpx", "httpcore", "uvicorn.access", "mcp")
 
 
 class JsonFormatter(logging.Formatter):
@@ -46,13 +48,17 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 line[key] = value
-        if record.exc_info and record.exc_info[0] is not None:
+        if record.exc_text:  # made (and redacted, see redaction.py) as the record was
+            line["exception"] = record.exc_text
+        elif record.exc_info and record.exc_info[0] is not None:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 def configure_logging(env: Mapping[str, str] | None = None) -> None:
-    """JSON lines on stderr at MCP_LOG_LEVEL (INFO), replacing any handler set before."""
+    """JSON lines on stderr at MCP_LOG_LEVEL (INFO), replacing any handler set before
+    (stdout belongs to the stdio transport). Known credentials are redacted from every record
+    (see redaction.py; the server installs it)."""
     env = os.environ if env is None else env
     level_name = (env.get("MCP_LOG_LEVEL") or "INFO").strip().upper()
     level = logging.getLevelName(level_name)

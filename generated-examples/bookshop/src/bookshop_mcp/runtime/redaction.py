@@ -1,0 +1,141 @@
+"""Known credentials never leave the server: every text a client or the log gets is redacted.
+
+An upstream that echoes its key back (in an error message, a reply body, a redirect target)
+would otherwise hand it to every agent; an exception raised while a request was built may
+hold a header value. The `Redactor` knows each configured credential and the forms it
+travels in (as given, percent-encoded, base64, and `user:password` in base64 for HTTP Basic),
+and replaces them with `[redacted]`.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import traceback
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from mcp.types import CallToolResult, TextContent
+
+__all__ = ["MASK", "Redactor", "redact_logs"]
+
+MASK = "[redacted]"
+_MIN_LENGTH = 4  # shorter values would mask ordinary text; credentials are never that short
+
+
+class Redactor:
+    """Replaces every known credential, in every form it travels in, with `MASK`."""
+
+    def __init__(self, secrets: Iterable[str] = (), pairs: Iterable[tuple[str, str]] = ()) -> None:
+        forms: set[str] = set()
+        for secret in secrets:
+            if len(secret) >= _MIN_LENGTH:
+                forms |= {
+                    secret,
+                    quote(secret, safe=""),
+                    quote_plus(secret, safe=""),
+                    base64.b64encode(secret.encode()).decode(),
+                }
+        for user, password in pairs:
+            if len(password) >= _MIN_LENGTH:
+                forms.add(base64.b64encode(f"{user}:{password}".encode()).decode())
+        # Longest first, so that a secret holding another is masked whole.
+        self.forms = tuple(sorted(forms, key=lambda form: (-len(form), form)))
+
+    @classmethod
+    def of(cls, credentials: Mapping[str, str], basic: Iterable[tuple[str, str]] = ()) -> Redactor:
+        """From the configured credentials; `basic` names (user, password) variable pairs."""
+        pairs = [
+            (credentials[user], credentials[password])
+            for user, password in basic
+            if user in credentials and password in credentials
+        ]
+        return cls(credentials.values(), pairs)
+
+    def __bool__(self) -> bool:
+        return bool(self.forms)
+
+    def text(self, text: str) -> str:
+        for form in self.forms:
+            if form in text:
+                text = text.replace(form, MASK)
+        return text
+
+    def value(self, value: Any) -> Any:
+        """JSON data with every string redacted (only walked when a secret is in it)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.value(v) for k, v in value.items()}
+        return value
+
+    def result(self, result: CallToolResult, serialised: str | None = None) -> CallToolResult:
+        """The result with every text block and the structured content redacted.
+
+        `serialised` is the structured content's JSON text when the caller already has it
+        (the structure is walked only when that text holds a secret).
+        """
+        if not self.forms:
+            return result
+        content = [
+            block.model_copy(update={"text": self.text(block.text)})
+            if isinstance(block, TextContent)
+            else block
+            for block in result.content
+        ]
+        structured = result.structured_content
+        if structured is not None:
+            text = serialised if serialised is not None else repr(structured)
+            if any(form in text for form in self.forms):
+                structured = self.value(structured)
+        return result.model_copy(update={"content": content, "structured_content": structured})
+
+
+_installed: list[Redactor] = []
+
+
+def redact_logs(redactor: Redactor) -> None:
+    """Redact every log record of this process from now on, whatever logger or handler it
+    goes through: the message and each of its arguments (kept in their places, for
+    formatters that read them) as the record is made, and an exception's traceback, which
+    formatters then use as recorded."""
+    if _installed:
+        _installed[0] = redactor
+        return
+    _installed.append(redactor)
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        current = _installed[0]
+        if current:
+            _redact_record(record, current)
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
+def _redact_record(record: logging.LogRecord, redactor: Redactor) -> None:
+    if isinstance(record.msg, str):
+        record.msg = redactor.text(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(_redact_arg(arg, redactor) for arg in record.args)
+    elif isinstance(record.args, Mapping):
+        record.args = {k: _redact_arg(v, redactor) for k, v in record.args.items()}
+    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+        lines = traceback.format_exception(*record.exc_info)
+        record.exc_text = redactor.text("".join(lines).rstrip("\n"))
+    if record.stack_info:
+        record.stack_info = redactor.text(record.stack_info)
+
+
+def _redact_arg(arg: Any, redactor: Redactor) -> Any:
+    """An argument as it was, unless its text holds a secret (then that text, redacted)."""
+    if arg is None or isinstance(arg, bool | int | float):
+        return arg
+    text = str(arg)
+    redacted = redactor.text(text)
+    return arg if redacted == text else redacted
