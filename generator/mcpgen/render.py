@@ -152,5 +152,7 @@ def listing_text(entries: list[tuple[dict[str, Any], str]]) -> str:
         wire = entry.pop("tool")
         head = json_value({"name": entry["name"], "digest": digest, **entry})
         lines.append(f'{head[:-1]}, "tool": {json_value(wire, compact=True)}}}')
-    body = ",\n".join(lines)
-    return f'{{"format": {LISTING_FORMAT}, "operations": [\n{body}\n]}}\n'
+    body = "".join(f"{line},\n" for line in lines[:-1]) + "".join(
+        f"{line}\n" for line in lines[-1:]
+    )
+    return f'{{"format": {LISTING_FORMAT}, "operations": [\n{body}]}}\n'
