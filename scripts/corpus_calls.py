@@ -390,14 +390,25 @@ class CallsResult:
 
 
 def credentials_of(project: Path) -> dict[str, str]:
-    """A made-up value for every credential variable of the project (its `.env.example`
-    lists them without a value)."""
+    """A made-up value for every upstream credential of the project (its `.env.example`
+    lists them without a value): keys, tokens, user names and passwords. OAuth 2 schemes get
+    a ready token only, not a client to fetch one with (that needs an authorization server:
+    the auth tests have one)."""
     found: dict[str, str] = {}
     for line in (project / ".env.example").read_text(encoding="utf-8").splitlines():
         name, sep, value = line.partition("=")
-        if sep and not value and re.fullmatch(r"[A-Z][A-Z0-9_]*", name) and name not in SETTINGS:
+        if (
+            sep
+            and not value
+            and re.fullmatch(r"UPSTREAM_[A-Z0-9_]+", name)
+            and name not in SETTINGS
+            and not name.endswith(_NOT_SECRETS)
+        ):
             found[name] = SECRET_PREFIX + name.lower().replace("_", "-")
     return found
+
+
+_NOT_SECRETS = ("_CLIENT_ID", "_CLIENT_SECRET", "_TOKEN_URL", "_AUTHORIZE_URL", "_SCOPES")
 
 
 def package_of(project: Path) -> str:
