@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from .ir import JsonSchema, Project, Tool
+from .boolean_schemas import accepts_nothing
 from .records import ToolSummary
-from .translate.schemas_pytype import accepts_nothing
+
+if TYPE_CHECKING:
+    from .ir import JsonSchema, Project, Tool
 
 __all__ = [
     "AgentChanges",

@@ -7,9 +7,9 @@ from typing import Any
 
 from ..errors import McpgenError, Report, join_pointer
 from ..ir import Annotations, Body, BodyEncoding, JsonSchema, Param, Sample, Tool
+from ..naming import NameAllocator, operation_words, py_identifier, snake
 from ..runtime.encoding import encode_path
 from .metaschema import SchemaChecker
-from .naming import NameAllocator, operation_words, py_identifier, snake
 from .outline import drop_titles, outline
 from .samples import sample
 from .schemas import SchemaConverter, SchemaSession, accepts_nothing, python_type
