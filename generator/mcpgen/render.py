@@ -1,9 +1,11 @@
 """Stage 4: IR → files, by copier, from the template shipped with mcpgen.
 
-`render()` runs copier into an empty directory with the IR as its only data, copies the
-runtime modules the project uses verbatim into its `runtime/` package, and writes the
-datamodel-code-generator models beside them. `render_tree()` formats the result and returns
-it as bytes.
+One copier pass renders the project's own files and, into one bundle file, the module of
+every operation asked for; the bundle is split into `src/<package>/tools/<module>.py` (one
+file per operation, without copier's per-file work: path rendering, a write, a git call).
+The runtime modules the project uses are copied verbatim into its `runtime/` package and the
+models written beside them. `render_tree()` formats what was rendered and returns it as
+bytes, together with the files `reuse` hands over unchanged from the last generation.
 """
 
 from __future__ import annotations
@@ -11,22 +13,45 @@ from __future__ import annotations
 import shutil
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import Any
-
-import copier
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from .errors import McpgenError
+from .files import RenderedFile
 from .format import format_tree
-from .ir import Project
 
-__all__ = ["RUNTIME", "Tree", "read_tree", "render", "render_tree", "template_dir", "view"]
+if TYPE_CHECKING:
+    import jinja2
+
+    from .ir import Project, Tool
+
+__all__ = [
+    "BUNDLE",
+    "RUNTIME",
+    "Models",
+    "Tree",
+    "models_path",
+    "operation_path",
+    "read_tree",
+    "render",
+    "render_tree",
+    "template_dir",
+    "view",
+]
 
 Tree = dict[str, tuple[bytes, bool]]  # POSIX path → (content, executable)
+Models = str | Callable[[], str] | None  # models.py's source, asked for late; None: no models.py
 
 RUNTIME = Path(__file__).parent / "runtime"
+BUNDLE = ".mcpgen-operations"  # the template's bundle of operation modules, split by render()
+# Control characters: every filter of mcpgen.escape writes them as escapes, so no value from a
+# spec or mapping can put one at the start of a line of the bundle.
+_SEPARATOR = "\x1f\x1emcpgen-file\x1e"
+# Computed fields that repeat tools: templates read their names and samples, never their schemas
+# (`project.tools` keeps the schemas), so the schemas are dumped once.
+_REPEATED = ("operations", "resources", "sampled_operations", "sampled_resources")
+_EXCLUDE: Any = {key: {"__all__": {"input_schema", "output_schema"}} for key in _REPEATED}
 
 
 def template_dir() -> Path:
@@ -37,9 +62,18 @@ def template_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+def operation_path(project: Project, tool: Tool) -> str:
+    """Where an operation's module lands in the project."""
+    return f"src/{project.package}/tools/{tool.module}.py"
+
+
+def models_path(project: Project) -> str:
+    return f"src/{project.package}/models.py"
+
+
 def view(project: Project) -> dict[str, Any]:
     """The IR as the plain data templates read (tuples stay tuples, for `py` literals)."""
-    return project.model_dump(mode="python")
+    return project.model_dump(mode="python", exclude=_EXCLUDE)
 
 
 def read_tree(root: Path) -> Tree:
@@ -51,17 +85,41 @@ def read_tree(root: Path) -> Tree:
     return tree
 
 
-def render(project: Project, models: str | Callable[[], str], out: Path) -> None:
-    """Render the project into the empty directory `out`.
+def render(project: Project, models: Models, out: Path, *, skip: Collection[str] = ()) -> None:
+    """Render the project into the empty directory `out`, leaving out the operation modules
+    and models whose paths are in `skip` (they are reused from the last generation).
 
     A template that reads a variable the IR does not have fails here (StrictUndefined),
     naming the template file: that is a bug in mcpgen, never in the user's input.
     """
+    data = view(project)
+    operations = []
+    for tool, dumped in zip(project.tools, data["tools"], strict=True):
+        path = operation_path(project, tool)
+        if path not in skip:
+            operations.append({"path": path, "tool": dumped})
+    _copy(data, operations, out)
+    _split_bundle(out, [item["path"] for item in operations])
+    package = out / "src" / project.package
+    runtime = package / "runtime"
+    runtime.mkdir()
+    for module in project.runtime_modules:
+        shutil.copyfile(RUNTIME / f"{module}.py", runtime / f"{module}.py")
+    if models is not None and models_path(project) not in skip:
+        source = models if isinstance(models, str) else models()
+        (package / "models.py").write_text(source, encoding="utf-8")
+
+
+def _copy(data: dict[str, Any], operations: list[dict[str, Any]], out: Path) -> None:
+    import copier  # deferred: a run whose inputs did not change never renders
+    import jinja2
+
+    bundle = {"separator": _SEPARATOR, "operations": operations}
     try:
         copier.run_copy(
             str(template_dir()),
             str(out),
-            data={"project": view(project)},
+            data={"project": data, "bundle": bundle},
             defaults=True,
             overwrite=True,
             quiet=True,
@@ -72,13 +130,38 @@ def render(project: Project, models: str | Callable[[], str], out: Path) -> None
         )
     except jinja2.TemplateError as exc:
         raise _template_error(exc) from None
-    package = out / "src" / project.package
-    runtime = package / "runtime"
-    runtime.mkdir()
-    for module in project.runtime_modules:
-        shutil.copyfile(RUNTIME / f"{module}.py", runtime / f"{module}.py")
-    source = models if isinstance(models, str) else models()
-    (package / "models.py").write_text(source, encoding="utf-8")
+
+
+def _split_bundle(out: Path, expected: list[str]) -> None:
+    """Write each module of the bundle to its own file, then remove the bundle."""
+    bundle = out / BUNDLE
+    text = bundle.read_text(encoding="utf-8")
+    bundle.unlink()
+    chunks = text.split("\n" + _SEPARATOR)
+    if chunks[0].startswith(_SEPARATOR):
+        chunks[0] = chunks[0].removeprefix(_SEPARATOR)
+    elif chunks[0].strip():
+        raise _bundle_error("text before the first module")
+    else:
+        chunks.pop(0)
+    paths = []
+    for chunk in chunks:
+        path, _, module = chunk.partition("\n")
+        paths.append(path)
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(module, encoding="utf-8")
+    if paths != expected:
+        raise _bundle_error(f"{len(paths)} modules where {len(expected)} were asked for")
+
+
+def _bundle_error(what: str) -> McpgenError:
+    return McpgenError.single(
+        "template",
+        f"the operation bundle of the project template is malformed ({what}); this is a bug "
+        "in mcpgen, please report it with the spec",
+        file=str(template_dir() / "project" / f"{BUNDLE}.jinja"),
+    )
 
 
 def _template_error(exc: jinja2.TemplateError) -> McpgenError:
@@ -95,13 +178,21 @@ def _template_error(exc: jinja2.TemplateError) -> McpgenError:
     )
 
 
-def render_tree(project: Project, models: str | Callable[[], str]) -> Tree:
+def render_tree(
+    project: Project, models: Models, reuse: Mapping[str, RenderedFile] | None = None
+) -> Tree:
     """Render and format into a temp directory; return the finished tree.
 
     `models` may be a callable, asked for the models' source only after copier has run.
+    Files in `reuse` (operation modules and models only) are taken as they are: neither
+    rendered nor formatted again.
     """
+    kept = dict(reuse or {})
     with tempfile.TemporaryDirectory(prefix="mcpgen-render-") as tmp:
         out = Path(tmp) / "project"
-        render(project, models, out)
+        render(project, models, out, skip=kept)
         format_tree(out)
-        return read_tree(out)
+        tree = read_tree(out)
+    for path, file in kept.items():
+        tree[path] = (file.content, file.executable)
+    return dict(sorted(tree.items()))

@@ -63,8 +63,10 @@ def _template_v2(tmp_path: Path) -> Path:
     script.parent.mkdir()
     script.write_text("#!/bin/sh\nexec {{ project.script }} --transport http\n")
     script.chmod(0o755)
-    [tool_template] = (project / "src").glob("*/tools/*yield*")
-    tool_template.write_text(tool_template.read_text() + "\n# Checked by the new template.\n")
+    tool_template = template / "partials" / "operation.py.jinja"
+    end = "{% endmacro %}"
+    text = tool_template.read_text()
+    tool_template.write_text(text.replace(end, "\n# Checked by the new template.\n" + end))
     return template
 
 
