@@ -101,7 +101,7 @@ def test_template_changing_between_runs(
     assert status(project) == sorted(
         [" D .env.example", "?? Dockerfile", "?? logo.png", "?? scripts/serve.sh"]
         + [f" M {path}" for path, action in actions.items() if action in ("updated", "merged")]
-        + [" M .mcpgen/base.json"]
+        + [" M .mcpgen/base.json", " M .mcpgen/digests.json"]
     )
     commit_all(project, "template 2")
     again = pipeline.generate(project)

@@ -14,7 +14,7 @@ from mcpgen.changes import compare, summarize
 from mcpgen.errors import McpgenError, Report
 from mcpgen.ir import Project, Tool
 from mcpgen.mapping import Mapping
-from mcpgen.models import generate_models
+from mcpgen.models import generate_models, models_source
 from mcpgen.pipeline import load_spec
 from mcpgen.spec import Spec
 from mcpgen.translate import TranslateOptions, translate_project
@@ -625,7 +625,7 @@ def test_models_of_boolean_schemas(tmp_path: Path) -> None:
         "Anything": True,
     }
     report = Report()
-    source = generate_models(document({}, schemas), report, "openapi.json")
+    source = generate_models(models_source(document({}, schemas)), report, "openapi.json")
     assert "class Thing(BaseModel):" in source
     assert "extra='forbid'" in source
     assert report.warnings == []
@@ -634,7 +634,7 @@ def test_models_of_boolean_schemas(tmp_path: Path) -> None:
 def test_models_that_cannot_be_made_leave_a_warning_not_a_crash() -> None:
     report = Report()
     schemas = {"Impossible": {"allOf": [False, {"type": "string"}]}}
-    source = generate_models(document({}, schemas), report, "openapi.json")
+    source = generate_models(models_source(document({}, schemas)), report, "openapi.json")
     assert "class " not in source
     (warning,) = report.warnings
     assert warning.code == "models-skipped"
