@@ -194,9 +194,10 @@ def generate_tree(
 
     A `mapping` file, when given, replaces `options.mapping`. Operation modules and models
     whose sources are those `last` recorded are taken from its base, not rendered again.
+    The spec is validated in a second process while it is translated.
     """
     from .mapping import load_mapping
-    from .models import models_source, wanted
+    from .spec import start_validation
 
     if mapping is not None:
         model, source = load_mapping(mapping, os.path.normpath(mapping))
@@ -204,17 +205,17 @@ def generate_tree(
     report = Report()
     progress = Progress()
     progress.step(f"loading {display or spec_path}")
-    spec = load_spec(spec_path, display)
+    spec, validation = start_validation(load_document(spec_path, display))
     template = template_digest(render.template_dir(), render.RUNTIME)
-    schemas = models_source(spec.data)
-    want = wanted(options.mapping.models, schemas, report, spec.source.display)
-    models = _Models(schemas, report, spec.source.display, template) if want else None
-    recorded = last.digests.files if last is not None else {}
-    if models is not None and models.digest not in recorded.values():
-        models.start()  # in the background while the tools are built, for large schemas
+    models = _Models.of(spec, options, report, template, last)
     try:
-        progress.step(f"building tools for {len(spec.data.get('paths') or {})} paths")
-        project = _translate(spec, options, report)
+        try:
+            progress.step(f"building tools for {len(spec.data.get('paths') or {})} paths")
+            project = _translate(spec, options, report)
+        finally:
+            # The translation of an invalid document may fail in any way: the document's
+            # located errors, raised when its validation finishes, replace that failure.
+            validation.finish()
         sources = {
             operation_path(project, tool): source_digest(
                 template, "operation", tool.model_dump_json(), project.spec_file
@@ -242,6 +243,22 @@ class _Models:
         self.source, self.report, self.file = source, report, file
         self.digest = source_digest(template, "models", source)
         self._job: ModelsJob | None = None
+
+    @classmethod
+    def of(
+        cls, spec: Spec, options: TranslateOptions, report: Report, template: str, last: Last | None
+    ) -> _Models | None:
+        """The run's models, None when the project has none; generation starts now (in the
+        background for large schemas) unless the last generation recorded the same source."""
+        from .models import models_source, wanted
+
+        source = models_source(spec.data)
+        if not wanted(options.mapping.models, source, report, spec.source.display):
+            return None
+        models = cls(source, report, spec.source.display, template)
+        if last is None or models.digest not in last.digests.files.values():
+            models.start()
+        return models
 
     def start(self) -> ModelsJob:
         from .models import ModelsJob
