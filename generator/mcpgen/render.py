@@ -10,6 +10,7 @@ bytes, together with the files `reuse` hands over unchanged from the last genera
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import traceback
@@ -48,10 +49,9 @@ BUNDLE = ".mcpgen-operations"  # the template's bundle of operation modules, spl
 # Control characters: every filter of mcpgen.escape writes them as escapes, so no value from a
 # spec or mapping can put one at the start of a line of the bundle.
 _SEPARATOR = "\x1f\x1emcpgen-file\x1e"
-# Computed fields that repeat tools: templates read their names and samples, never their schemas
-# (`project.tools` keeps the schemas), so the schemas are dumped once.
+# Computed fields that list some of the tools again: each tool is dumped once, and these lists
+# hold the same dumps.
 _REPEATED = ("operations", "resources", "sampled_operations", "sampled_resources")
-_EXCLUDE: Any = {key: {"__all__": {"input_schema", "output_schema"}} for key in _REPEATED}
 
 
 def template_dir() -> Path:
@@ -73,7 +73,11 @@ def models_path(project: Project) -> str:
 
 def view(project: Project) -> dict[str, Any]:
     """The IR as the plain data templates read (tuples stay tuples, for `py` literals)."""
-    return project.model_dump(mode="python", exclude=_EXCLUDE)
+    data = project.model_dump(mode="python", exclude=set(_REPEATED))
+    dumped = {id(tool): entry for tool, entry in zip(project.tools, data["tools"], strict=True)}
+    for key in _REPEATED:
+        data[key] = tuple(dumped[id(tool)] for tool in getattr(project, key))
+    return data
 
 
 def read_tree(root: Path) -> Tree:
@@ -178,6 +182,23 @@ def _template_error(exc: jinja2.TemplateError) -> McpgenError:
     )
 
 
+_SHM = Path("/dev/shm")
+_SHM_FREE = 512 * 2**20  # leave a small /dev/shm (containers often give 64 MiB) alone
+
+
+def _scratch() -> str | None:
+    """Where to render: in memory (`/dev/shm`) when the system offers room there and TMPDIR
+    names no other place, since the render is written, formatted and read back at once
+    (GitHub: 1,245 files); else the usual temporary directory."""
+    if os.environ.get("TMPDIR") or not _SHM.is_dir() or not os.access(_SHM, os.W_OK | os.X_OK):
+        return None
+    try:
+        stats = os.statvfs(_SHM)
+    except OSError:
+        return None
+    return str(_SHM) if stats.f_bavail * stats.f_frsize >= _SHM_FREE else None
+
+
 def render_tree(
     project: Project, models: Models, reuse: Mapping[str, RenderedFile] | None = None
 ) -> Tree:
@@ -188,7 +209,7 @@ def render_tree(
     rendered nor formatted again.
     """
     kept = dict(reuse or {})
-    with tempfile.TemporaryDirectory(prefix="mcpgen-render-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="mcpgen-render-", dir=_scratch()) as tmp:
         out = Path(tmp) / "project"
         render(project, models, out, skip=kept)
         format_tree(out)
