@@ -235,10 +235,13 @@ def _resolve(ref: str, root: JsonSchema) -> Any:
     return node
 
 
+_EVERY_TYPE = frozenset({"array", "boolean", "null", "number", "object", "string"})
+
+
 def _union(types: Iterable[str]) -> str:
     parts = {part for union in types for part in _split(union)}
-    if "any" in parts:
-        return "any"
+    if "any" in parts or {p.split("<", 1)[0] for p in parts} >= _EVERY_TYPE:
+        return "any"  # a union of every JSON type (how portable schemas say "any value")
     if len(parts) > 1:
         parts.discard(_NEVER)
     return "|".join(sorted(parts))
