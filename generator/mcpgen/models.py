@@ -26,9 +26,6 @@ __all__ = ["AUTO_LIMIT", "EMPTY", "ModelsJob", "generate_models", "models_source
 
 AUTO_LIMIT = 1_500_000  # bytes of component-schema JSON up to which models are on by default
 
-# Above this many bytes of source the models are generated in a second process while the
-# project is built and rendered.
-BACKGROUND_ABOVE = 200_000
 
 HEADER = (
     "Typed models of the API's schemas, for your own code (custom.py, tests).\n"
@@ -127,15 +124,16 @@ def _generate_in_child(sender: Connection, source: bytes, file: str) -> None:
 
 
 class ModelsJob:
-    """The models of a document, generated in a second process for large specs (a daemon:
-    it never outlives a run that stops early)."""
+    """The models of a document, generated in a second process while the project is built
+    and rendered (a daemon: it never outlives a run that stops early). Without fork they are
+    generated when asked for."""
 
     def __init__(self, source: bytes, report: Report, file: str) -> None:
         self._report = report
         self._source, self._file = source, file
         self._process: BaseProcess | None = None
         self._receiver: Connection | None = None
-        if len(source) > BACKGROUND_ABOVE and "fork" in mp.get_all_start_methods():
+        if "fork" in mp.get_all_start_methods():
             context = mp.get_context("fork")
             self._receiver, sender = context.Pipe(duplex=False)
             self._process = context.Process(
