@@ -142,7 +142,7 @@ class Mapping(_Strict):
         bool | None,
         Field(
             description="Write `models.py`, typed pydantic models of the API's schemas. "
-            "Default: when the component schemas are at most 1.5 MB of JSON."
+            "Default: when the component schemas are at most 1 MB of JSON."
         ),
     ] = None
     default: Annotated[Kind, Field(description="What operations no rule matches become.")] = "tool"
