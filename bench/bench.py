@@ -99,8 +99,8 @@ def specs(corpus: Path, *, quick: bool) -> tuple[list[Spec], list[str]]:
     if quick:
         return found, notes
     for spec in (
-        Spec("stripe", "Stripe", corpus / "apis-guru" / "stripe.com.json", 1),
-        Spec("github", "GitHub", corpus / "octokit" / "api.github.com.json", 1),
+        Spec("stripe", "Stripe", corpus / "apis-guru" / "stripe.com.json", 3),
+        Spec("github", "GitHub", corpus / "octokit" / "api.github.com.json", 3),
     ):
         if spec.path.is_file():
             found.append(spec)
@@ -961,6 +961,7 @@ def cpu_burner(on: bool) -> Iterator[None]:
         return
     argv = [sys.executable, "-c", "while True:\n    pass"]
     with start_server(argv, env=os.environ):
+        time.sleep(0.5)  # spinning before the first measurement starts
         yield
 
 
@@ -1033,7 +1034,10 @@ def timed_generations(
 
 
 def generate_both(spec: Spec, work: Path, peer: PeerTool, results: Results) -> None:
-    """Section 1: wall time and peak RSS of each generator on `spec`."""
+    """Section 1: wall time and peak RSS of each generator on `spec`, then the same wall
+    times with one core kept busy, then mcpgen's re-runs of the project it generated
+    (`generate DIR` and `check DIR` with nothing new), quiet and loaded, each beside the
+    peer's full generation measured under the same condition."""
     ours = timed_generations(spec, work, "ours", partial(mcpgen_generate, spec), results)
     theirs = timed_generations(spec, work, "peer", partial(peer_generate, peer, spec), results)
     for label, unit, name in (("wall time", "s", "seconds"), ("peak RSS", "MiB", "peak_rss_mib")):
@@ -1047,6 +1051,80 @@ def generate_both(spec: Spec, work: Path, peer: PeerTool, results: Results) -> N
                 None if theirs is None else float(getattr(theirs, name)),
             )
         )
+    project = work / f"ours-{spec.key}"
+    reruns = rerun_figures(project, results, spec.title) if ours is not None else {}
+    with cpu_burner(True):
+        loaded_ours = timed_generations(
+            spec, work, "ours-loaded", partial(mcpgen_generate, spec), results
+        )
+        loaded_theirs = timed_generations(
+            spec, work, "peer-loaded", partial(peer_generate, peer, spec), results
+        )
+        loaded = rerun_figures(project, results, spec.title) if ours is not None else {}
+    for prefix in ("ours-loaded", "peer-loaded"):
+        shutil.rmtree(work / f"{prefix}-{spec.key}", ignore_errors=True)
+    seconds = {
+        "quiet": (None if theirs is None else theirs.seconds),
+        "loaded": (None if loaded_theirs is None else loaded_theirs.seconds),
+    }
+    rows = [
+        (f"{spec.title}: wall time, {LOADED}", loaded_ours, seconds["loaded"]),
+        *((f"{spec.title}: {what}", run, seconds["quiet"]) for what, run in reruns.items()),
+        *(
+            (f"{spec.title}: {what}, {LOADED}", run, seconds["loaded"])
+            for what, run in loaded.items()
+        ),
+    ]
+    for figure, run, peer_seconds in rows:
+        mine = None if run is None else run.seconds
+        results.rows.append(row_pair("1 generation", figure, "s", PEER, mine, peer_seconds))
+    if spec.key == "github":
+        with_models(spec, work, results, seconds["quiet"])
+
+
+LOADED = "loaded (1 core busy)"
+RERUNS = 3  # re-runs are short: the median of 3
+
+
+def rerun_figures(project: Path, results: Results, title: str) -> dict[str, Run | None]:
+    """`mcpgen generate DIR` and `mcpgen check DIR` on a project whose inputs are unchanged
+    (both must leave it as it is: check exits 0), each the median of `RERUNS` runs."""
+    mcpgen = str(Path(sys.executable).with_name("mcpgen"))
+    figures: dict[str, Run | None] = {}
+    for command, label in (("generate", "`generate DIR`, nothing new"), ("check", "`check DIR`")):
+        runs = []
+        for i in range(RERUNS):
+            progress(f"mcpgen {command} {project.name} ({i + 1}/{RERUNS})")
+            argv = [mcpgen, command, str(project)]
+            run = attempt(
+                results,
+                f"mcpgen {command} {title}",
+                partial(run_measured, argv, timeout=GENERATE_TIMEOUT, cwd=ROOT),
+            )
+            if run is not None:
+                runs.append(run)
+        figures[label] = median_run(runs) if runs else None
+    return figures
+
+
+def with_models(spec: Spec, work: Path, results: Results, peer_seconds: float | None) -> None:
+    """A fresh generation with `models: true`: what typed models cost where the default
+    leaves them out."""
+    mapping = work / "models-mapping.yaml"
+    mapping.write_text("models: true\n", encoding="utf-8")
+    out = work / f"ours-models-{spec.key}"
+    mcpgen = str(Path(sys.executable).with_name("mcpgen"))
+    argv = [mcpgen, "generate", str(spec.path), "-m", str(mapping), "-o", str(out)]
+    progress(f"generate {spec.title} with models: true")
+    run = attempt(
+        results,
+        f"ours generate {spec.title} with models",
+        partial(run_measured, [*argv, "--name", spec.key], timeout=GENERATE_TIMEOUT, cwd=ROOT),
+    )
+    shutil.rmtree(out, ignore_errors=True)
+    figure = f"{spec.title}: wall time with `models: true`"
+    mine = None if run is None else run.seconds
+    results.rows.append(row_pair("1 generation", figure, "s", PEER, mine, peer_seconds))
 
 
 def row_pair(

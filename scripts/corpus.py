@@ -70,6 +70,7 @@ __all__ = [
     "entries",
     "fetch",
     "is_heavy",
+    "listing_file",
     "main",
     "read_results",
     "run_entries",
@@ -646,7 +647,11 @@ def _start_and_list(
 
 
 def _check_server(
-    result: Result, project: Path, timeout: float, expected_tools: int | None
+    result: Result,
+    project: Path,
+    timeout: float,
+    expected_tools: int | None,
+    keep: Path | None = None,
 ) -> None:
     """Start the generated server, list its tools and check them.
 
@@ -669,6 +674,8 @@ def _check_server(
             return
         problems.append((f"starts only with UPSTREAM_BASE_URL set; without: {first[0]}", first[1]))
     result.list_s = round(listing.seconds, 2)
+    if keep is not None:  # the listing, for checks that read many at once
+        keep.write_text(json.dumps(listing.tools, ensure_ascii=False), encoding="utf-8")
     result.tools = len(listing.tools)
     result.list_bytes = listing.size
     result.list_tokens = listing.size // 4
@@ -682,8 +689,14 @@ def _check_server(
         result.detail = "; ".join(f"{cause}: {example}" for cause, example in problems[:3])[:600]
 
 
-def run_entry(entry: Entry, *, timeout: float) -> Result:
-    """Generate one entry, then (when generated) start it and check its tools/list."""
+def listing_file(listings: Path, entry_id: str) -> Path:
+    """Where `run_entry` keeps an entry's tools/list `tools` (JSON) under `listings`."""
+    return listings / (re.sub(r"[^A-Za-z0-9._-]+", "_", entry_id) + ".json")
+
+
+def run_entry(entry: Entry, *, timeout: float, listings: Path | None = None) -> Result:
+    """Generate one entry, then (when generated) start it and check its tools/list; with
+    `listings`, the tools it lists are kept there (`listing_file`)."""
     result = Result(id=entry.id, outcome="crash", spec_bytes=entry.path.stat().st_size)
     with tempfile.TemporaryDirectory(prefix="mcpgen-corpus-") as scratch:
         out = Path(scratch) / "project"
@@ -692,7 +705,8 @@ def run_entry(entry: Entry, *, timeout: float) -> Result:
         )
         if _classify_generate(proc, result, entry.path, out, timeout):
             wrote = WROTE.search(proc.stdout)
-            _check_server(result, out, timeout, int(wrote["tools"]) if wrote else None)
+            keep = listing_file(listings, entry.id) if listings is not None else None
+            _check_server(result, out, timeout, int(wrote["tools"]) if wrote else None, keep)
     return result
 
 
@@ -707,17 +721,22 @@ def run_entries(
     out: Path | None = None,
     append: bool = False,
     on_result: Callable[[int, Result], None] | None = None,
+    listings: Path | None = None,
 ) -> list[Result]:
     """Run `chosen` on `jobs` threads (each drives its own subprocesses); sorted by id.
 
     Results are written to `out` (JSON lines; truncated first unless `append`) as they
-    finish, so a long run that is interrupted keeps what it did.
+    finish, so a long run that is interrupted keeps what it did. With `listings` (a
+    directory), each listed server's tools are kept there (`listing_file`).
     """
     results: list[Result] = []
     sink = out.open("a" if append else "w", encoding="utf-8") if out is not None else None
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(run_entry, entry, timeout=timeout) for entry in chosen]
+            futures = [
+                pool.submit(run_entry, entry, timeout=timeout, listings=listings)
+                for entry in chosen
+            ]
             for future in as_completed(futures):
                 result = future.result()
                 results.append(result)

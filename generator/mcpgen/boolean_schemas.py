@@ -11,13 +11,13 @@ its own pointer, with the 3.0 spelling to use instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from .errors import Diagnostic, Level, join_pointer
 from .load import Source
 
-__all__ = ["Path", "boolean_schemas", "diagnostics_30", "without_booleans"]
+__all__ = ["Path", "accepts_nothing", "boolean_schemas", "diagnostics_30", "without_booleans"]
 
 Path = tuple[Any, ...]  # keys as written (YAML may give integer response codes)
 _Kind = Literal["path_item", "operation", "parameter", "header", "body", "response", "media"]
@@ -216,3 +216,16 @@ def _items(node: Any) -> list[Any]:
 
 def _get(node: Any, key: str) -> Any:
     return node.get(key) if isinstance(node, dict) else None
+
+
+def accepts_nothing(schema: Any) -> bool:
+    """`false`, a schema whose `not` accepts anything (`{"not": {}}`), or one with an `allOf`
+    member that accepts nothing."""
+    if schema is False:
+        return True
+    if not isinstance(schema, Mapping):
+        return False
+    if schema.get("not") is True or schema.get("not") == {}:
+        return True
+    members = schema.get("allOf")
+    return isinstance(members, list) and any(accepts_nothing(m) for m in members)

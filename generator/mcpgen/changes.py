@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from .ir import JsonSchema, Project, Tool
+from .boolean_schemas import accepts_nothing
 from .records import ToolSummary
-from .translate.schemas_pytype import accepts_nothing
+
+if TYPE_CHECKING:
+    from .ir import JsonSchema, Project, Tool
 
 __all__ = [
     "AgentChanges",
@@ -233,10 +235,13 @@ def _resolve(ref: str, root: JsonSchema) -> Any:
     return node
 
 
+_EVERY_TYPE = frozenset({"array", "boolean", "null", "number", "object", "string"})
+
+
 def _union(types: Iterable[str]) -> str:
     parts = {part for union in types for part in _split(union)}
-    if "any" in parts:
-        return "any"
+    if "any" in parts or {p.split("<", 1)[0] for p in parts} >= _EVERY_TYPE:
+        return "any"  # a union of every JSON type (how portable schemas say "any value")
     if len(parts) > 1:
         parts.discard(_NEVER)
     return "|".join(sorted(parts))

@@ -18,14 +18,11 @@ import typer
 from . import __version__
 from .changes import render_text
 from .errors import Diagnostic, McpgenError, diagnostic_json
-from .init import starter_mapping
 from .pipeline import JSON_FORMAT, Checked, Outcome, load_spec
 from .pipeline import check as run_check
 from .pipeline import generate as run_generate
 from .pipeline import plan as run_plan
-from .plan import render_plan
 from .regen import FileChange, MergeResult
-from .translate import TranslateOptions
 
 __all__ = ["app", "main"]
 
@@ -151,6 +148,9 @@ def plan(
 ) -> None:
     """Show what a generation would expose: each tool's name, kind, source operation and
     estimated tokens (bytes of its tools/list entry / 4), the total, and warnings."""
+    from .plan import render_plan
+    from .translate import TranslateOptions
+
     with _json_errors("plan", json_output):
         table = run_plan(spec, TranslateOptions(name=name), mapping=mapping)
         _print(table.diagnostics)
@@ -173,6 +173,8 @@ def init(
 ) -> None:
     """A starter mapping: rules grouped by tag, deprecated operations excluded, compact
     exposure suggested when the API is large. Never overwrites a file."""
+    from .init import starter_mapping
+
     text = starter_mapping(load_spec(spec))
     if out is None:
         typer.echo(text, nl=False)
@@ -205,12 +207,12 @@ def _generate_target(target: Path | None, out: Path | None) -> tuple[Path, Path 
 
 
 def _print_outcome(project_dir: Path, outcome: Outcome) -> None:
-    merge, project = outcome.merge, outcome.generated.project
+    merge, server = outcome.merge, outcome.server
     dry = " (dry run: nothing written)" if outcome.dry_run else ""
     if outcome.first:
         verb = "would write" if outcome.dry_run else "wrote"
         files = len(merge.changes)
-        typer.echo(f"{verb} {project_dir}: {len(project.tools)} tools, {files} files")
+        typer.echo(f"{verb} {project_dir}: {server.tools} tools, {files} files")
     else:
         _print_changes(merge.changes)
         typer.echo(f"{project_dir}: {_summary_line(merge.changes)}{dry}")
@@ -219,9 +221,7 @@ def _print_outcome(project_dir: Path, outcome: Outcome) -> None:
     if merge.conflicts:
         _print_conflicts(project_dir, merge)
     elif outcome.first and not outcome.dry_run:
-        typer.echo(
-            f"run it: cd {project_dir} && pip install . && {project.script} --transport http"
-        )
+        typer.echo(f"run it: cd {project_dir} && pip install . && {server.script} --transport http")
 
 
 def _print_changes(changes: Sequence[FileChange]) -> None:
@@ -255,8 +255,7 @@ def _print_conflicts(project_dir: Path, merge: MergeResult) -> None:
 
 def _print_checked(project_dir: Path, checked: Checked) -> None:
     if checked.ok:
-        tools = len(checked.generated.project.tools)
-        typer.echo(f"{project_dir}: up to date ({tools} tools)")
+        typer.echo(f"{project_dir}: up to date ({checked.server.tools} tools)")
         return
     if checked.stale:
         typer.echo(

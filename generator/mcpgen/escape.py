@@ -77,6 +77,13 @@ def _one_line(text: str) -> str:
 
 def py(value: Any) -> str:
     """A Python literal that evaluates to `value` (JSON-like data, tuples allowed)."""
+    kind = type(value)  # the common exact types first: schemas are large
+    if kind is str:
+        return _py_str(value)
+    if kind is dict:
+        return "{" + ", ".join([f"{py(k)}: {py(v)}" for k, v in value.items()]) + "}"
+    if kind is list:
+        return "[" + ", ".join([py(v) for v in value]) + "]"
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, int):
@@ -101,8 +108,11 @@ def py(value: Any) -> str:
 
 def _py_str(text: str) -> str:
     """A double-quoted string literal; `repr` already escapes every non-printable character."""
-    body = repr(text)[1:-1]
-    if repr(text)[0] == "'":
+    literal = repr(str(text))
+    if literal[0] == '"':  # repr chose double quotes: the text has a ' and no "
+        return literal
+    body = literal[1:-1]
+    if "'" in body or '"' in body:
         body = body.replace("\\'", "'").replace('"', '\\"')
     return f'"{body}"'
 

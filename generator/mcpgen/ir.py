@@ -9,6 +9,7 @@ Names that land in code as identifiers are checked to be identifiers.
 from __future__ import annotations
 
 import ast
+import functools
 import keyword
 from typing import Annotated, Any, Literal
 
@@ -48,6 +49,7 @@ def _identifier(name: str) -> str:
     return name
 
 
+@functools.cache
 def _type_expression(text: str) -> str:
     try:
         ast.parse(text, mode="eval")
@@ -215,7 +217,7 @@ class Tool(_Frozen):
 
     @property
     def listing(self) -> dict[str, Any]:
-        """Its line of `tools/listing.json` (written by `render.write_listing`), which the
+        """Its line of `tools/listing.json` (written by `render.render_tree`), which the
         runtime reads instead of importing the module (`runtime.definitions.Catalog`)."""
         entry: dict[str, Any] = {
             "name": self.name,
@@ -251,18 +253,18 @@ class Tool(_Frozen):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def call(self) -> Call:
-        def located(location: Location) -> tuple[Param, ...]:
-            return tuple(p for p in self.params if p.location == location)
-
-        body = located("body")
-        return Call(
-            path=located("path"),
-            query=located("query"),
-            header=located("header"),
-            cookie=located("cookie"),
-            fields=tuple(p for p in body if not p.file),
-            files=tuple(p for p in body if p.file),
-        )
+        grouped: dict[str, list[Param]] = {
+            "path": [],
+            "query": [],
+            "header": [],
+            "cookie": [],
+            "fields": [],
+            "files": [],
+        }
+        for p in self.params:  # one pass: tools are dumped several times per render
+            key = p.location if p.location != "body" else "files" if p.file else "fields"
+            grouped[key].append(p)
+        return Call(**{key: tuple(params) for key, params in grouped.items()})
 
 
 class Credential(_Frozen):

@@ -199,6 +199,13 @@ class Mapping(_Strict):
             "(search, describe, call) for huge APIs."
         ),
     ] = "tools"
+    models: Annotated[
+        bool | None,
+        Field(
+            description="Write `models.py`, typed pydantic models of the API's schemas. "
+            "Default: when the component schemas are at most 1 MB of JSON."
+        ),
+    ] = None
     default: Annotated[Kind, Field(description="What operations no rule matches become.")] = "tool"
     rules: list[Rule] = []
     operations: dict[str, OperationOverride] = {}

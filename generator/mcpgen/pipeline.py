@@ -3,48 +3,67 @@
 Each stage is its own module; this one only wires them together for the CLI and tests.
 A first run and every later run go through the same merge (`regen.apply`), which records
 the generation under `.mcpgen/` so that the next run needs no arguments.
+
+A re-run whose inputs are unchanged (`incremental.unchanged`: same digest as the last
+generation) skips loading and rendering: the last generation's output, from the base, is
+merged again, so edits and deletions in the project are reported exactly as after a full
+render. Any other run reuses the operation modules and models whose sources did not change.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from . import __version__, render
 from .changes import AgentChanges, Summaries, compare, summarize
+from .digests import output_digest, source_digest, template_digest
 from .errors import Diagnostic, Level, McpgenError, Report, diagnostic_json
-from .ir import Project
+from .files import RenderedFile
+from .incremental import Last, digest_of_inputs, last_generation, unchanged
 from .load import load_document, read_source
-from .mapping import load_mapping
 from .migrations import custom_import_warnings, moves_for
-from .models import ModelsJob
-from .plan import Plan, make_plan
+from .naming import project_names
 from .progress import Progress
-from .records import BASE_PATH, INPUTS_PATH, TOOLS_PATH, dump_inputs, dump_tools, load_tools
-from .regen import (
-    MergeResult,
-    RenderedFile,
-    apply,
-    find_conflict_markers,
-    is_stale,
-    pending_moves,
+from .records import (
+    BASE_PATH,
+    DIGESTS_PATH,
+    INPUTS_PATH,
+    TOOLS_PATH,
+    Digests,
+    dump_digests,
+    dump_inputs,
+    dump_tools,
+    load_base,
+    load_tools,
 )
-from .regen.inputs import Inputs, is_newer, record_inputs, resolve
-from .render import Tree, render_tree
-from .spec import Spec, validate
-from .translate import TranslateOptions, translate_project
+from .regen import MergeResult, apply, find_conflict_markers, is_stale, pending_moves
+from .regen.inputs import Inputs, is_newer, record_inputs, relative, resolve
+from .render import Tree, models_path, operation_path, render_tree
+
+if TYPE_CHECKING:
+    from .ir import Project
+    from .models import ModelsJob
+    from .plan import Plan
+    from .spec import Spec
+    from .translate import TranslateOptions
+
+# The spec, mapping, IR and translation modules are imported where they are needed: a run
+# whose inputs are unchanged needs none of them (nor pydantic, openapi-pydantic, copier).
 
 __all__ = [
     "JSON_FORMAT",
     "Checked",
     "Generated",
     "Outcome",
+    "Server",
     "check",
     "generate",
     "generate_tree",
@@ -64,18 +83,43 @@ class Generated:
     project: Project
     tree: Tree
     report: Report
+    sources: Mapping[str, str] = field(default_factory=dict)  # path → source digest
+    spec_files: tuple[Path, ...] = ()  # the spec, then each file its $refs bundled
+
+
+@dataclass(frozen=True)
+class Server:
+    """The generated server, as the CLI reports it."""
+
+    name: str
+    package: str
+    script: str
+    tools: int
+
+    @classmethod
+    def of(cls, project: Project) -> Server:
+        return cls(project.server_name, project.package, project.script, len(project.tools))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "package": self.package,
+            "script": self.script,
+            "tools": self.tools,
+        }
 
 
 @dataclass(frozen=True)
 class Outcome:
     """One `generate` run: what was built, what the merge did, what agents will notice."""
 
-    generated: Generated
+    server: Server
     merge: MergeResult
     agents: AgentChanges
     diagnostics: tuple[Diagnostic, ...]  # the translation's warnings, the merge's, the run's
     first: bool  # the directory held no generation before
     dry_run: bool
+    generated: Generated | None = None  # None when the inputs were unchanged: nothing rendered
 
     def to_json(self, project_dir: Path, *, exit_code: int) -> dict[str, Any]:
         counts = Counter(change.action for change in self.merge.changes)
@@ -91,8 +135,9 @@ class Outcome:
             ],
             "first_generation": self.first,
             "format": JSON_FORMAT,
+            "inputs_unchanged": self.generated is None,
             "project": str(project_dir),
-            "server": _server_json(self.generated.project),
+            "server": self.server.to_json(),
             "summary": dict(sorted(counts.items())),
             "wrote": self.merge.wrote,
         }
@@ -103,12 +148,13 @@ class Checked:
     """One `check` run: why the project is stale, where conflict markers remain, and which
     edits a layout change set aside still wait to be ported."""
 
-    generated: Generated
+    server: Server
     stale: tuple[str, ...]
     markers: tuple[str, ...]
     agents: AgentChanges
     diagnostics: tuple[Diagnostic, ...]  # the translation's warnings and the run's
     moved: tuple[str, ...] = ()  # set-aside files (`*.mcpgen-moved`) still in the project
+    generated: Generated | None = None  # None when the inputs were unchanged: nothing rendered
 
     @property
     def ok(self) -> bool:
@@ -122,24 +168,18 @@ class Checked:
             "diagnostics": [diagnostic_json(d) for d in self.diagnostics],
             "exit_code": exit_code,
             "format": JSON_FORMAT,
+            "inputs_unchanged": self.generated is None,
             "moved_aside": list(self.moved),
             "project": str(project_dir),
-            "server": _server_json(self.generated.project),
+            "server": self.server.to_json(),
             "stale": list(self.stale),
             "up_to_date": self.ok,
         }
 
 
-def _server_json(project: Project) -> dict[str, Any]:
-    return {
-        "name": project.server_name,
-        "package": project.package,
-        "script": project.script,
-        "tools": len(project.tools),
-    }
-
-
 def load_spec(spec_path: Path, display: str | None = None) -> Spec:
+    from .spec import validate  # deferred: openapi-pydantic is slow to import
+
     return validate(load_document(spec_path, display))
 
 
@@ -148,29 +188,105 @@ def generate_tree(
     options: TranslateOptions,
     display: str | None = None,
     mapping: Path | None = None,
+    last: Last | None = None,
 ) -> Generated:
     """Everything short of writing: the IR and the finished, formatted file tree.
 
-    A `mapping` file, when given, replaces `options.mapping`.
+    A `mapping` file, when given, replaces `options.mapping`. Operation modules and models
+    whose sources are those `last` recorded are taken from its base, not rendered again.
+    The spec is validated in a second process while it is translated.
     """
+    from .mapping import load_mapping
+    from .spec import start_validation
+
     if mapping is not None:
         model, source = load_mapping(mapping, os.path.normpath(mapping))
         options = replace(options, mapping=model, mapping_source=source)
     report = Report()
     progress = Progress()
     progress.step(f"loading {display or spec_path}")
-    spec = load_spec(spec_path, display)
-    models = ModelsJob(spec.data, report, spec.source.display)
-    progress.step(f"building tools for {len(spec.data.get('paths') or {})} paths")
-    project = translate_project(spec, options, report)
-    progress.step(f"rendering and formatting {len(project.tools)} operations")
-    tree = render_tree(project, models.result)
+    spec, validation = start_validation(load_document(spec_path, display))
+    template = template_digest(render.template_dir(), render.RUNTIME)
+    models = _Models.of(spec, options, report, template, last)
+    try:
+        try:
+            progress.step(f"building tools for {len(spec.data.get('paths') or {})} paths")
+            project = _translate(spec, options, report)
+        finally:
+            # The translation of an invalid document may fail in any way: the document's
+            # located errors, raised when its validation finishes, replace that failure.
+            validation.finish()
+        sources = {
+            operation_path(project, tool): source_digest(
+                template, "operation", tool.model_dump_json(), project.spec_file
+            )
+            for tool in project.tools
+        }
+        if models is not None:
+            sources[models_path(project)] = models.digest
+        reuse = last.reusable(sources) if last is not None else {}
+        ask = None if models is None or models_path(project) in reuse else models.result
+        progress.step(f"rendering and formatting {len(project.tools)} operations")
+        tree = render_tree(project, ask, reuse)
+    finally:
+        if models is not None:
+            models.close()
     progress.step(f"merging {len(tree)} files")
-    return Generated(project=project, tree=tree, report=report)
+    files = (spec.source.path, *(s.path for s in spec.source.bundled.values()))
+    return Generated(project, tree, report, sources, files)
+
+
+class _Models:
+    """models.py for one run: started early when it must be generated, else never."""
+
+    def __init__(self, source: bytes, report: Report, file: str, template: str) -> None:
+        self.source, self.report, self.file = source, report, file
+        self.digest = source_digest(template, "models", source)
+        self._job: ModelsJob | None = None
+
+    @classmethod
+    def of(
+        cls, spec: Spec, options: TranslateOptions, report: Report, template: str, last: Last | None
+    ) -> _Models | None:
+        """The run's models, None when the project has none; generation starts now (in the
+        background for large schemas) unless the last generation recorded the same source."""
+        from .models import models_source, wanted
+
+        source = models_source(spec.data)
+        if not wanted(options.mapping.models, source, report, spec.source.display):
+            return None
+        models = cls(source, report, spec.source.display, template)
+        if last is None or models.digest not in last.digests.files.values():
+            models.start()
+        return models
+
+    def start(self) -> ModelsJob:
+        from .models import ModelsJob
+
+        if self._job is None:
+            self._job = ModelsJob(self.source, self.report, self.file)
+        return self._job
+
+    def result(self) -> str:
+        return self.start().result()
+
+    def close(self) -> None:
+        if self._job is not None:
+            self._job.close()
+
+
+def _translate(spec: Spec, options: TranslateOptions, report: Report) -> Project:
+    from .translate import translate_project
+
+    return translate_project(spec, options, report)
 
 
 def plan(spec_path: Path, options: TranslateOptions, mapping: Path | None = None) -> Plan:
     """`mcpgen plan`: load, validate and translate (nothing is rendered), then tabulate."""
+    from .mapping import load_mapping
+    from .plan import make_plan
+    from .translate import translate_project
+
     source = None
     if mapping is not None:
         model, source = load_mapping(mapping, os.path.normpath(mapping))
@@ -194,59 +310,82 @@ def generate(
     from the project's record, given ones override it and are recorded."""
     inputs = resolve(project_dir, spec, mapping, name)
     first = not (project_dir / BASE_PATH).exists()
-    generated = _generate_from(inputs)
-    summaries = summarize(generated.project)
-    agents, agents_warnings = _agent_changes(project_dir, summaries)
+    last = last_generation(project_dir) if not first else None
+    same = unchanged(project_dir, inputs, last) if last is not None else None
+    if last is not None and same is not None:
+        rendered, records, server, agents, problems = _again(project_dir, inputs, last, same)
+        generated = None
+        warnings = _replayed(project_dir, last)
+    else:
+        generated = _generate_from(inputs, last)
+        summaries = summarize(generated.project)
+        agents, problems = _agent_changes(project_dir, summaries)
+        rendered = _rendered(generated.tree)
+        records = _records(project_dir, inputs, generated, summaries)
+        server, warnings = Server.of(generated.project), tuple(generated.report.warnings)
     merge = apply(
         project_dir,
-        _rendered(generated.tree),
+        rendered,
         user_owned=user_owned_patterns(),
         dry_run=dry_run,
-        extra_files=_records(project_dir, inputs, generated.project, summaries),
+        extra_files=records,
         moves=moves_for,
     )
     return Outcome(
-        generated=generated,
+        server=server,
         merge=merge,
         agents=agents,
         diagnostics=(
-            *generated.report.warnings,
+            *warnings,
             *_in_project(project_dir, merge.warnings),
             *_in_project(project_dir, custom_import_warnings(project_dir)),
             *_version_warning(project_dir, inputs),
-            *agents_warnings,
+            *problems,
         ),
         first=first,
         dry_run=dry_run,
+        generated=generated,
     )
 
 
 def check(project_dir: Path) -> Checked:
-    """Re-render from the recorded inputs in memory and compare with the project; no git."""
+    """Compare the project with what its recorded inputs generate; no git. Unchanged inputs
+    need no render: the last generation is what they give."""
     if not project_dir.is_dir():
         raise McpgenError.single("not-found", "no such directory", file=str(project_dir))
     inputs = resolve(project_dir, None, None, None)
-    generated = _generate_from(inputs)
-    summaries = summarize(generated.project)
-    agents, agents_warnings = _agent_changes(project_dir, summaries)
-    stale = is_stale(project_dir, _rendered(generated.tree))
-    records = _records(project_dir, inputs, generated.project, summaries)
+    last = last_generation(project_dir)
+    base = last.base if last is not None else load_base(project_dir)
+    same = unchanged(project_dir, inputs, last) if last is not None else None
+    generated = None
+    if last is not None and same is not None:
+        _, records, server, agents, problems = _again(project_dir, inputs, last, same)
+        stale = _pending(project_dir)
+        warnings = _replayed(project_dir, last)
+    else:
+        generated = _generate_from(inputs, last)
+        summaries = summarize(generated.project)
+        agents, problems = _agent_changes(project_dir, summaries)
+        stale = is_stale(project_dir, _rendered(generated.tree), base=base)
+        records = _records(project_dir, inputs, generated, summaries)
+        server, warnings = Server.of(generated.project), tuple(generated.report.warnings)
     for path, content in sorted(records.items()):
         current = project_dir / path
-        if not current.is_file() or current.read_bytes() != content:
+        if path != DIGESTS_PATH and (not current.is_file() or current.read_bytes() != content):
             stale.append(f"{path} would change")
     return Checked(
-        generated=generated,
+        server=server,
         stale=tuple(stale),
-        markers=tuple(find_conflict_markers(project_dir)),
+        markers=tuple(find_conflict_markers(project_dir, base=base)),
         agents=agents,
         diagnostics=(
-            *generated.report.warnings,
+            *warnings,
             *_in_project(project_dir, custom_import_warnings(project_dir)),
             *_version_warning(project_dir, inputs),
-            *agents_warnings,
+            *problems,
         ),
-        moved=tuple(pending_moves(project_dir)),
+        moved=tuple(pending_moves(project_dir, base=base)),
+        generated=generated,
     )
 
 
@@ -269,27 +408,86 @@ def user_owned_patterns() -> tuple[str, ...]:
     return tuple(patterns)
 
 
-def _generate_from(inputs: Inputs) -> Generated:
+def _generate_from(inputs: Inputs, last: Last | None) -> Generated:
     """Generate from `inputs`. The name: given, else the mapping's, else the recorded one (so a
     changed `info.title` never renames the package), else one from `info.title`."""
+    from .mapping import load_mapping
+    from .translate import TranslateOptions
+
     options = TranslateOptions(name=inputs.name)
     if inputs.mapping is not None:
         model, source = load_mapping(inputs.mapping, os.path.normpath(inputs.mapping))
         options = replace(options, mapping=model, mapping_source=source)
     if options.name is None and not options.mapping.server.name and inputs.recorded:
         options = replace(options, name=inputs.recorded.name)
-    return generate_tree(inputs.spec, options, os.path.normpath(inputs.spec))
+    return generate_tree(inputs.spec, options, os.path.normpath(inputs.spec), last=last)
+
+
+def _again(
+    project_dir: Path, inputs: Inputs, last: Last, name: str
+) -> tuple[dict[str, RenderedFile], dict[str, bytes], Server, AgentChanges, list[Diagnostic]]:
+    """A run with the last generation's inputs: its output is the base again (and the
+    user-owned files as they are, since they all exist), its records are those recorded."""
+    rendered = dict(last.base.files)
+    for path in last.digests.owned:
+        full = project_dir / path
+        rendered[path] = RenderedFile(full.read_bytes(), bool(full.stat().st_mode & 0o100))
+    summaries, problem = load_tools(project_dir)
+    records = {
+        INPUTS_PATH: dump_inputs(record_inputs(project_dir, inputs, name, __version__)),
+        TOOLS_PATH: last.tools,
+        DIGESTS_PATH: dump_digests(last.digests),
+    }
+    _, dist, package = project_names(name)
+    server = Server(name, package, dist, len(summaries or {}))
+    agents = compare(summaries, summaries or {})
+    return rendered, records, server, agents, [problem] if problem else []
+
+
+def _replayed(project_dir: Path, last: Last) -> tuple[Diagnostic, ...]:
+    """The last translation's warnings, their files named as this run names them."""
+    return tuple(
+        replace(d, file=os.path.normpath(project_dir / d.file)) if d.file is not None else d
+        for d in last.digests.warnings
+    )
+
+
+def _pending(project_dir: Path) -> list[str]:
+    from .regen import transaction
+
+    if transaction.is_pending(project_dir):
+        return [f"an interrupted run left {transaction.TXN_DIR}; run mcpgen generate again"]
+    return []
 
 
 def _records(
-    project_dir: Path, inputs: Inputs, project: Project, summaries: Summaries
+    project_dir: Path, inputs: Inputs, generated: Generated, summaries: Summaries
 ) -> dict[str, bytes]:
     """What a run records under `.mcpgen/` besides the base."""
+    project = generated.project
+    tools = dump_tools(summaries)
+    patterns = user_owned_patterns()
+    owned = [p for p in generated.tree if any(fnmatch.fnmatchcase(p, g) for g in patterns)]
+    output = {p: RenderedFile(c, x) for p, (c, x) in generated.tree.items() if p not in owned}
+    refs = [relative(path, project_dir) for path in generated.spec_files[1:]]
+    inputs_key = digest_of_inputs(project_dir, inputs, project.server_name, refs)
+    digests = Digests(
+        inputs=inputs_key or "",
+        output=output_digest(output, tools),
+        files=generated.sources,
+        owned=tuple(owned),
+        refs=tuple(refs),
+        warnings=tuple(
+            replace(d, file=relative(Path(d.file), project_dir)) if d.file is not None else d
+            for d in generated.report.warnings
+        ),
+    )
     return {
         INPUTS_PATH: dump_inputs(
             record_inputs(project_dir, inputs, project.server_name, __version__)
         ),
-        TOOLS_PATH: dump_tools(summaries),
+        TOOLS_PATH: tools,
+        DIGESTS_PATH: dump_digests(digests),
     }
 
 

@@ -3,7 +3,9 @@
 - `base.json`: the last generation's exact output, the merge base;
 - `inputs.json`: the spec, mapping and name the project was generated from, and mcpgen's
   version, so that `mcpgen generate DIR` and `mcpgen check DIR` need no other argument;
-- `tools.json`: what agents saw of each tool, to report what a new generation changes.
+- `tools.json`: what agents saw of each tool, to report what a new generation changes;
+- `digests.json`: digests of the inputs, of the output and of each operation module's and the
+  models' sources (see `mcpgen.digests`), so that a re-run skips what would not change.
 
 Every record is JSON with a `format` number, sorted keys and one trailing newline, so the same
 content always serialises to the same bytes; it is written only when those bytes change (the
@@ -25,10 +27,18 @@ Formats::
                  "hints": "idempotent, open_world, read_only", "kind": "resource",
                  "operation": "GET /books/{bookId}", "output": "object",
                  "required": ["bookId"]}}}
+    digests.json {"files": {"src/bookshop_mcp/tools/get_book.py": "<source digest>", ...},
+                  "format": 1, "inputs": "<sha256>", "output": "<sha256>",
+                  "owned": ["src/bookshop_mcp/custom.py"],   # user-owned files rendered
+                  "refs": ["schemas/book.yaml"],             # files the spec's $refs bundled
+                  "warnings": [{"code": "...", "file": "../openapi.yaml", "line": 12,
+                                "message": "...", "pointer": "/paths/..."}]}
 
-`inputs.json` paths are POSIX and relative to the project directory, so a project and its
-spec can move together. `kind` in `tools.json` appears only for resources and templates; the
-optional lists of `base.json` only when they are not empty.
+`inputs.json` and `digests.json` paths are POSIX and relative to the project directory, so a
+project and its spec can move together. `digests.json` only saves work: one that is missing or
+unusable is ignored (the run renders everything and writes it again). `kind` in `tools.json`
+appears only for resources and templates; the optional lists of `base.json` and `digests.json`
+only when they are not empty.
 """
 
 from __future__ import annotations
@@ -41,21 +51,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import Diagnostic, Level, McpgenError
+from .errors import Diagnostic, Level, McpgenError, diagnostic_json
 from .files import RenderedFile, is_binary
 
 __all__ = [
     "BASE_PATH",
+    "DIGESTS_PATH",
     "INPUTS_PATH",
     "RECORDS_DIR",
     "TOOLS_PATH",
     "Base",
+    "Digests",
     "Recorded",
     "ToolSummary",
     "dump_base",
+    "dump_digests",
     "dump_inputs",
     "dump_tools",
     "load_base",
+    "load_digests",
     "load_inputs",
     "load_tools",
 ]
@@ -64,8 +78,14 @@ RECORDS_DIR = ".mcpgen"
 BASE_PATH = f"{RECORDS_DIR}/base.json"
 INPUTS_PATH = f"{RECORDS_DIR}/inputs.json"
 TOOLS_PATH = f"{RECORDS_DIR}/tools.json"
-_FORMATS = {BASE_PATH: 1, INPUTS_PATH: 1, TOOLS_PATH: 1}
-_WHAT = {BASE_PATH: "base", INPUTS_PATH: "inputs record", TOOLS_PATH: "tool summary"}
+DIGESTS_PATH = f"{RECORDS_DIR}/digests.json"
+_FORMATS = {BASE_PATH: 1, INPUTS_PATH: 1, TOOLS_PATH: 1, DIGESTS_PATH: 1}
+_WHAT = {
+    BASE_PATH: "base",
+    INPUTS_PATH: "inputs record",
+    TOOLS_PATH: "tool summary",
+    DIGESTS_PATH: "digest record",
+}
 
 
 @dataclass(frozen=True)
@@ -110,6 +130,20 @@ class ToolSummary:
         if self.kind != "tool":
             data["kind"] = self.kind
         return data
+
+
+@dataclass(frozen=True)
+class Digests:
+    """What the last generation was made from, as digests (see `mcpgen.digests`)."""
+
+    inputs: str
+    output: str
+    files: Mapping[str, str]  # operation module or models path → its source digest
+    owned: tuple[str, ...] = ()  # the user-owned files the template renders
+    refs: tuple[str, ...] = ()  # files the spec's $refs bundled, relative to the project
+    # The translation's warnings, files relative to the project: a run with the same inputs
+    # reports them again without translating.
+    warnings: tuple[Diagnostic, ...] = ()
 
 
 class _UnusableError(Exception):
@@ -252,6 +286,62 @@ def _summary(entry: Any) -> ToolSummary:
         )
     except (KeyError, TypeError, AttributeError, ValueError):
         raise _UnusableError("not a valid tool summary") from None
+
+
+# --- digests.json --------------------------------------------------------------------------
+
+
+def dump_digests(digests: Digests) -> bytes:
+    data: dict[str, Any] = {
+        "files": dict(sorted(digests.files.items())),
+        "inputs": digests.inputs,
+        "output": digests.output,
+    }
+    if digests.owned:
+        data["owned"] = sorted(digests.owned)
+    if digests.refs:
+        data["refs"] = list(digests.refs)
+    if digests.warnings:
+        data["warnings"] = [
+            {k: v for k, v in diagnostic_json(d).items() if k != "level"} for d in digests.warnings
+        ]
+    return _dump(DIGESTS_PATH, data)
+
+
+def load_digests(project: Path) -> Digests | None:
+    """The recorded digests, or None when there are none usable (a run then does all its
+    work, and records them again)."""
+    try:
+        data = _load(project, DIGESTS_PATH)
+        if data is None:
+            return None
+        files = data.get("files")
+        if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+            return None
+        return Digests(
+            inputs=_string(data, "inputs"),
+            output=_string(data, "output"),
+            files={str(path): digest for path, digest in files.items()},
+            owned=_strings(data, "owned"),
+            refs=_strings(data, "refs"),
+            warnings=tuple(_warning(entry) for entry in data.get("warnings", [])),
+        )
+    except _UnusableError:
+        return None
+
+
+def _warning(entry: Any) -> Diagnostic:
+    try:
+        file, pointer, line = entry.get("file"), entry.get("pointer"), entry.get("line")
+        if not all(isinstance(v, str | None) for v in (file, pointer)):
+            raise _UnusableError("a warning's file or pointer is not a string")
+        if line is not None and (not isinstance(line, int) or isinstance(line, bool)):
+            raise _UnusableError("a warning's line is not a number")
+        return Diagnostic(
+            Level.WARNING, str(entry["code"]), str(entry["message"]), file, pointer, line
+        )
+    except (KeyError, AttributeError):
+        raise _UnusableError("not a valid warning") from None
 
 
 # --- shared --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mcpgen.pipeline import generate
+from mcpgen.records import DIGESTS_PATH
 from scripts.update_examples import ROOT
 from tests.regen.support import snapshot
 
@@ -47,3 +48,21 @@ def test_rerun_changes_nothing(copy: Path, project: str) -> None:
     )
     assert snapshot(directory) == before
     assert not outcome.agents.tools
+
+
+@pytest.mark.parametrize("project", PROJECTS)
+def test_a_full_render_gives_the_same_project_and_records(copy: Path, project: str) -> None:
+    """Without its digest record a re-run renders everything: the result is the same."""
+    directory = copy / "generated-examples" / project
+    record = directory / DIGESTS_PATH
+    expected = record.read_bytes()
+    before = snapshot(directory)
+    record.unlink()
+    outcome = generate(directory)
+    assert outcome.generated is not None, "no record: everything is rendered"
+    assert [c.action for c in outcome.merge.changes if c.action not in _REPORTED] == []
+    assert record.read_bytes() == expected
+    assert snapshot(directory) == before
+
+
+_REPORTED = ("kept-edited", "kept-deleted")  # the walkthrough's edits, reported, not written

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mcpgen.errors import McpgenError
+from mcpgen.files import RenderedFile
 from mcpgen.regen import MergeResult, apply, find_conflict_markers, is_stale, transaction
 from tests.regen.support import (
     USER_OWNED,
@@ -144,34 +145,51 @@ def test_lock_is_released_when_a_run_fails(tmp_path: Path) -> None:
 
 
 def count_moves(monkeypatch: pytest.MonkeyPatch, project: Path) -> int:
-    """How many file moves a successful run into a copy of `project` takes."""
+    """How many changes to files (moves and creations) a successful run into a copy of
+    `project` takes."""
     scratch = project.parent / "scratch"
     shutil.copytree(project, scratch)
-    moves = []
-    original = transaction._move
+    changes: list[Path] = []
+    move, create = transaction._move, transaction._create
 
-    def counting(source: Path, target: Path) -> None:
-        moves.append(target)
-        original(source, target)
+    def counting_move(source: Path, target: Path) -> None:
+        changes.append(target)
+        move(source, target)
 
-    monkeypatch.setattr(transaction, "_move", counting)
+    def counting_create(target: Path, file: RenderedFile) -> None:
+        changes.append(target)
+        create(target, file)
+
+    monkeypatch.setattr(transaction, "_move", counting_move)
+    monkeypatch.setattr(transaction, "_create", counting_create)
     apply(scratch, render(NEW_OPS), user_owned=USER_OWNED, extra_files=EXTRA)
-    monkeypatch.setattr(transaction, "_move", original)
+    monkeypatch.setattr(transaction, "_move", move)
+    monkeypatch.setattr(transaction, "_create", create)
     shutil.rmtree(scratch)
-    return len(moves)
+    return len(changes)
 
 
 def fail_on_move(monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
-    original = transaction._move
-    calls = []
+    """The `failing`-th change to a file (a move or a creation) fails, disk full; a failed
+    creation leaves a partly written file behind, as a full disk does."""
+    move, create = transaction._move, transaction._create
+    calls: list[Path] = []
 
-    def flaky(source: Path, target: Path) -> None:
+    def flaky_move(source: Path, target: Path) -> None:
         calls.append(target)
         if len(calls) == failing:
             raise OSError(28, "No space left on device")
-        original(source, target)
+        move(source, target)
 
-    monkeypatch.setattr(transaction, "_move", flaky)
+    def flaky_create(target: Path, file: RenderedFile) -> None:
+        calls.append(target)
+        if len(calls) == failing:
+            target.write_bytes(file.content[: len(file.content) // 2])
+            raise OSError(28, "No space left on device")
+        create(target, file)
+
+    monkeypatch.setattr(transaction, "_move", flaky_move)
+    monkeypatch.setattr(transaction, "_create", flaky_create)
 
 
 def test_failure_while_moving_files_leaves_the_project_as_it_was(

@@ -60,8 +60,10 @@ def _template_v2(tmp_path: Path) -> Path:
     script.parent.mkdir()
     script.write_text("#!/bin/sh\nexec {{ project.script }} --transport http\n")
     script.chmod(0o755)
-    [tool_template] = (project / "src").glob("*/tools/*yield*")
-    tool_template.write_text(tool_template.read_text() + "\n# Checked by the new template.\n")
+    tool_template = template / "partials" / "operation.py.jinja"
+    end = "{% endmacro %}"
+    text = tool_template.read_text()
+    tool_template.write_text(text.replace(end, "\n# Checked by the new template.\n" + end))
     return template
 
 
@@ -96,7 +98,7 @@ def test_template_changing_between_runs(
     assert status(project) == sorted(
         [" D .env.example", "?? Procfile", "?? logo.png", "?? scripts/serve.sh"]
         + [f" M {path}" for path, action in actions.items() if action in ("updated", "merged")]
-        + [" M .mcpgen/base.json"]
+        + [" M .mcpgen/base.json", " M .mcpgen/digests.json"]
     )
     commit_all(project, "template 2")
     again = pipeline.generate(project)

@@ -14,7 +14,7 @@ from mcpgen.changes import compare, summarize
 from mcpgen.errors import McpgenError, Report
 from mcpgen.ir import Project, Tool
 from mcpgen.mapping import Mapping
-from mcpgen.models import generate_models
+from mcpgen.models import generate_models, models_source
 from mcpgen.pipeline import load_spec
 from mcpgen.spec import Spec
 from mcpgen.translate import TranslateOptions, translate_project
@@ -23,6 +23,10 @@ from mcpgen.translate.samples import sample
 from mcpgen.translate.schemas import SchemaConverter, accepts_nothing, python_type
 
 OK = {"description": "ok"}
+
+
+# How the portable profile spells a schema that accepts any value (`{}`).
+ANY = {"anyOf": [{"type": t} for t in ("object", "array", "string", "number", "boolean", "null")]}
 
 
 def document(
@@ -316,7 +320,7 @@ def test_false_parameters(tmp_path: Path) -> None:
     }
     doc = document({"/things/{id}": {"get": operation}})
     (tool,) = translate(tmp_path, doc, report).tools
-    assert tool.input_schema["properties"] == {"id": {"not": {}}, "all": {}}
+    assert tool.input_schema["properties"] == {"id": {"not": {}}, "all": ANY}
     assert [(p.arg, p.py_type) for p in tool.params] == [("id", "Any"), ("all", "Any")]
     assert [w.pointer for w in report.warnings if w.code == "schema-false"] == [
         "/paths/~1things~1{id}/get/parameters/0"
@@ -326,7 +330,7 @@ def test_false_parameters(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("schema", "expected"),
     [
-        (True, {}),
+        (True, ANY),
         (False, {"not": {}}),
     ],
 )
@@ -343,15 +347,19 @@ def test_a_boolean_media_type_schema_is_one_body_argument(
 KEYWORDS: dict[str, tuple[Any, Any]] = {
     "unevaluatedProperties alone is additionalProperties": (
         {"type": "object", "properties": {"a": {}}, "unevaluatedProperties": False},
-        {"type": "object", "properties": {"a": {}}, "additionalProperties": False},
+        {"type": "object", "properties": {"a": ANY}, "additionalProperties": False},
     ),
     "unevaluatedProperties beside anyOf": (
         {"anyOf": [{"properties": {"a": {}}}, False], "unevaluatedProperties": False},
-        {"anyOf": [{"properties": {"a": {}}}, False], "unevaluatedProperties": False},
+        {
+            "type": "object",  # the portable profile: object keywords give the object type
+            "anyOf": [{"properties": {"a": ANY}}, False],
+            "unevaluatedProperties": False,
+        },
     ),
     "unevaluatedProperties after a merged allOf": (
         {"allOf": [{"$ref": "#/components/schemas/Base"}], "unevaluatedProperties": False},
-        {"type": "object", "properties": {"a": {}}, "additionalProperties": False},
+        {"type": "object", "properties": {"a": ANY}, "additionalProperties": False},
     ),
     "unevaluatedProperties beside additionalProperties": (
         {"type": "object", "additionalProperties": True, "unevaluatedProperties": False},
@@ -367,7 +375,7 @@ KEYWORDS: dict[str, tuple[Any, Any]] = {
     ),
     "contains": (
         {"type": "array", "contains": False},
-        {"type": "array", "items": {}, "contains": False},
+        {"type": "array", "items": ANY, "contains": False},
     ),
     "propertyNames": (
         {"type": "object", "propertyNames": False},
@@ -475,9 +483,9 @@ def test_output_outlines_keep_boolean_subschemas(tmp_path: Path) -> None:
             "gone": False,
             "any": True,
             "none": {"type": "array", "items": False},
-            "closed": {"type": "object", "properties": {"a": {}}, "additionalProperties": False},
+            "closed": {"type": "object", "properties": {"a": ANY}, "additionalProperties": False},
             "named": {"type": "object"},
-            "evaluated": {"properties": {"a": {}}},
+            "evaluated": {"type": "object", "properties": {"a": ANY}},
         },
     }
     validator = Draft202012Validator(tool.output_schema)
@@ -488,7 +496,7 @@ def test_output_outlines_keep_boolean_subschemas(tmp_path: Path) -> None:
     assert tool.sample is not None and tool.sample.reply == {}
 
 
-@pytest.mark.parametrize(("schema", "result"), [(True, {}), (False, {})])
+@pytest.mark.parametrize(("schema", "result"), [(True, ANY), (False, ANY)])
 def test_a_boolean_reply_schema_is_wrapped(tmp_path: Path, schema: bool, result: Any) -> None:
     tool = reply_tool(tmp_path, schema)
     assert tool.output_wrapped
@@ -625,7 +633,7 @@ def test_models_of_boolean_schemas(tmp_path: Path) -> None:
         "Anything": True,
     }
     report = Report()
-    source = generate_models(document({}, schemas), report, "openapi.json")
+    source = generate_models(models_source(document({}, schemas)), report, "openapi.json")
     assert "class Thing(BaseModel):" in source
     assert "extra='forbid'" in source
     assert report.warnings == []
@@ -634,7 +642,7 @@ def test_models_of_boolean_schemas(tmp_path: Path) -> None:
 def test_models_that_cannot_be_made_leave_a_warning_not_a_crash() -> None:
     report = Report()
     schemas = {"Impossible": {"allOf": [False, {"type": "string"}]}}
-    source = generate_models(document({}, schemas), report, "openapi.json")
+    source = generate_models(models_source(document({}, schemas)), report, "openapi.json")
     assert "class " not in source
     (warning,) = report.warnings
     assert warning.code == "models-skipped"

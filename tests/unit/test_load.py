@@ -26,6 +26,19 @@ def test_relative_file_refs_are_bundled_as_local_pointers(tmp_path: Path) -> Non
     assert pet["properties"]["back"] == {"$ref": "#/components/schemas/Pet"}
 
 
+@pytest.mark.parametrize(
+    "key", ['"$ref"', '"\\u0024ref"', "$ref"], ids=["plain", "escaped", "bare"]
+)
+def test_refs_to_files_are_found_however_they_are_spelt(tmp_path: Path, key: str) -> None:
+    (tmp_path / "pet.yaml").write_text("Pet: {type: string}\n")
+    (tmp_path / "openapi.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        f"components:\n  schemas:\n    Pet:\n      {key}:\n        pet.yaml#/Pet\n"
+    )
+    data = load_document(tmp_path / "openapi.yaml").data
+    assert data["components"]["schemas"]["Pet"] == {"$ref": "#/x-mcpgen-bundled/0/Pet"}
+
+
 def test_lines_of_pointers_in_yaml_and_json(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("openapi: 3.0.3\npaths:\n  /x:\n    get:\n      summary: s\n")
     source = load_document(tmp_path / "a.yaml")

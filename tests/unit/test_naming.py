@@ -5,7 +5,7 @@ import keyword
 import pytest
 
 from mcpgen.errors import Report
-from mcpgen.translate.naming import (
+from mcpgen.naming import (
     MAX_TOOL_NAME,
     NameAllocator,
     operation_words,

@@ -72,13 +72,14 @@ def apply(
         return _run(project, rendered, patterns, extra_files, moves, write=True)
 
 
-def is_stale(project: Path, rendered: Rendered) -> list[str]:
+def is_stale(project: Path, rendered: Rendered, *, base: Base | None = None) -> list[str]:
     """Why `project` is not what `rendered` would produce (compared with its base, so hand
-    edits do not count); an empty list means up to date. Needs no git."""
+    edits do not count); an empty list means up to date. Needs no git. `base`, when given, is
+    the project's base already loaded."""
     reasons = []
     if transaction.is_pending(project):
         reasons.append(f"an interrupted run left {_META_DIR}/txn; run mcpgen generate again")
-    base = load_base(project)
+    base = base or load_base(project)
     if base is None:
         return [*reasons, f"not generated (no {BASE_PATH})"]
     wanted = {path: file for path, file in rendered.items() if not _owned(path, base.user_owned)}
@@ -95,15 +96,15 @@ def is_stale(project: Path, rendered: Rendered) -> list[str]:
     return reasons
 
 
-def pending_moves(project: Path) -> list[str]:
+def pending_moves(project: Path, *, base: Base | None = None) -> list[str]:
     """Files a layout change set aside (edits to port) that are still in the project."""
-    base = load_base(project)
+    base = base or load_base(project)
     return [path for path in base.moved if (project / path).exists()] if base else []
 
 
-def find_conflict_markers(project: Path) -> list[str]:
+def find_conflict_markers(project: Path, *, base: Base | None = None) -> list[str]:
     """`path:line` of conflict markers a previous run left in files mcpgen manages."""
-    base = load_base(project)
+    base = base or load_base(project)
     if base is None:
         return []
     return scan_markers(project, [*base.files, *base.unresolved])
@@ -144,9 +145,10 @@ def _plan(
     extra_files: Mapping[str, bytes],
     moves: Mapping[str, Move],
 ) -> _Plan:
-    decisions = _decide_all(project, base, rendered, patterns, moves)
+    read = _Reader(project)
+    decisions = _decide_all(read, base, rendered, patterns, moves)
     if _GITATTRIBUTES not in rendered:
-        _mark_base_generated(project, decisions)
+        _mark_base_generated(read, decisions)
     generated = {path: file for path, file in rendered.items() if not _owned(path, patterns)}
     conflicted = [p for p, d in decisions.items() if d.change and d.change.action == "conflict"]
     unresolved = tuple(sorted(p for p in conflicted if p not in generated))
@@ -154,7 +156,7 @@ def _plan(
     pending = [p for p in base.moved if p not in aside and (project / p).exists()]
     new_base = dump_base(Base(generated, unresolved, patterns, tuple(sorted(aside + pending))))
     meta = {**extra_files, BASE_PATH: new_base}
-    ops = [*_file_ops(project, decisions), *_meta_ops(project, meta)]
+    ops = [*_file_ops(read, decisions), *_meta_ops(read, meta)]
     changes = [d.change for _, d in sorted(decisions.items()) if d.change is not None]
     stages = [d.stages for _, d in sorted(decisions.items()) if d.stages is not None]
     conflicts = _conflict_warnings(decisions)
@@ -180,8 +182,21 @@ def _warning(code: str, message: str, file: str = ".", line: int | None = None) 
     return Diagnostic(Level.WARNING, code, message, file=file, line=line)
 
 
+class _Reader:
+    """The project's files as they were before this run, each read once."""
+
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        self._files: dict[str, RenderedFile | None] = {}
+
+    def __call__(self, path: str) -> RenderedFile | None:
+        if path not in self._files:
+            self._files[path] = _read(self.project, path)
+        return self._files[path]
+
+
 def _decide_all(
-    project: Path,
+    read: _Reader,
     base: Base,
     rendered: Rendered,
     patterns: tuple[str, ...],
@@ -189,7 +204,7 @@ def _decide_all(
 ) -> dict[str, Decision]:
     decisions: dict[str, Decision] = {}
     for path in sorted(set(base.files) | set(rendered)):
-        ours = _read(project, path)
+        ours = read(path)
         before = base.files.get(path)
         if path in moves and before is not None and ours is not None and ours != before:
             decisions[path] = decide_moved(moves[path], before, rendered.get(path), ours)
@@ -201,10 +216,10 @@ def _decide_all(
     return decisions
 
 
-def _mark_base_generated(project: Path, decisions: dict[str, Decision]) -> None:
+def _mark_base_generated(read: _Reader, decisions: dict[str, Decision]) -> None:
     """Make `.gitattributes` hide base.json from diffs, unless the template owns that file."""
     earlier = decisions.get(_GITATTRIBUTES)
-    current = earlier.final if earlier is not None else _read(project, _GITATTRIBUTES)
+    current = earlier.final if earlier is not None else read(_GITATTRIBUTES)
     marked = _with_attr_line(current)
     if marked is None:
         return
@@ -227,34 +242,34 @@ def _with_attr_line(current: RenderedFile | None) -> RenderedFile | None:
     return RenderedFile(text + separator + _ATTR_LINE.encode() + newline, current.executable)
 
 
-def _file_ops(project: Path, decisions: Mapping[str, Decision]) -> list[transaction.Op]:
+def _file_ops(read: _Reader, decisions: Mapping[str, Decision]) -> list[transaction.Op]:
     ops: list[transaction.Op] = []
     for path, decision in sorted(decisions.items()):
-        ops += _op_if_changed(project, path, decision.final)
+        ops += _op_if_changed(read, path, decision.final)
         if decision.sidecar is not None:
-            ops += _op_if_changed(project, path + SIDECAR_SUFFIX, decision.sidecar)
+            ops += _op_if_changed(read, path + SIDECAR_SUFFIX, decision.sidecar)
         if decision.aside is not None:
-            ops += _op_if_changed(project, path + MOVED_SUFFIX, decision.aside)
+            ops += _op_if_changed(read, path + MOVED_SUFFIX, decision.aside)
     return ops
 
 
-def _meta_ops(project: Path, meta: Mapping[str, bytes]) -> list[transaction.Op]:
+def _meta_ops(read: _Reader, meta: Mapping[str, bytes]) -> list[transaction.Op]:
     """Metadata is written as given, only when its bytes differ; base.json goes last."""
     order = sorted(meta, key=lambda path: (path == BASE_PATH, path))
     ops: list[transaction.Op] = []
     for path in order:
-        current = _read(project, path)
+        current = read(path)
         if current is None or current.content != meta[path]:
             ops.append(transaction.Op(path, RenderedFile(meta[path])))
     return ops
 
 
-def _op_if_changed(project: Path, path: str, final: RenderedFile | None) -> list[transaction.Op]:
-    current = _read(project, path)
+def _op_if_changed(read: _Reader, path: str, final: RenderedFile | None) -> list[transaction.Op]:
+    current = read(path)
     if final == current:
         return []
     if final is not None:
-        _check_parents(project, path)
+        _check_parents(read.project, path)
     return [transaction.Op(path, final)]
 
 

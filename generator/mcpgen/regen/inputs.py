@@ -15,7 +15,7 @@ from pathlib import Path
 from mcpgen.errors import McpgenError
 from mcpgen.records import INPUTS_PATH, Recorded, load_inputs
 
-__all__ = ["Inputs", "is_newer", "record_inputs", "resolve"]
+__all__ = ["Inputs", "is_newer", "record_inputs", "relative", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ def resolve(project: Path, spec: Path | None, mapping: Path | None, name: str | 
 
 def record_inputs(project: Path, inputs: Inputs, name: str, version: str) -> Recorded:
     """What `inputs.json` records for a run with `inputs` that produced server `name`."""
-    mapping = _relative(inputs.mapping, project) if inputs.mapping is not None else None
-    return Recorded(_relative(inputs.spec, project), name, version, mapping)
+    mapping = relative(inputs.mapping, project) if inputs.mapping is not None else None
+    return Recorded(relative(inputs.spec, project), name, version, mapping)
 
 
 def is_newer(recorded: str, running: str) -> bool:
@@ -60,14 +60,14 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version.split("+", maxsplit=1)[0])[:3])
 
 
-def _recorded_path(project: Path, relative: str, what: str) -> Path:
+def _recorded_path(project: Path, recorded: str, what: str) -> Path:
     """A recorded path made usable from the current directory; it must exist."""
-    full = project / relative
+    full = project / recorded
     if not full.is_file():
         shown = os.path.normpath(full)
         raise McpgenError.single(
             f"{what}-missing",
-            f"the {what} recorded for this project, {relative} (that is {shown}), does not "
+            f"the {what} recorded for this project, {recorded} (that is {shown}), does not "
             f"exist; pass its new location: mcpgen generate SPEC -o {project}"
             + (" -m MAPPING" if what == "mapping" else ""),
             file=str(project / INPUTS_PATH),
@@ -75,7 +75,8 @@ def _recorded_path(project: Path, relative: str, what: str) -> Path:
     return full
 
 
-def _relative(path: Path, project: Path) -> str:
+def relative(path: Path, project: Path) -> str:
+    """`path` relative to `project`, POSIX, as the records name files."""
     target, start = path.resolve(), project.resolve()
     try:
         return Path(os.path.relpath(target, start)).as_posix()

@@ -38,6 +38,8 @@ def _scan_file(project: Path, path: str) -> list[str]:
 
 
 def _marker_lines(content: bytes) -> Iterator[int]:
+    if not any(marker in content for marker in _MARKERS):
+        return
     for number, line in enumerate(content.split(b"\n"), start=1):
         if line.rstrip(b"\r").startswith(_MARKERS):
             yield number

@@ -1,9 +1,11 @@
 """All-or-nothing writes into the project.
 
-Every new file is first written under `.mcpgen/txn/new/`, then a journal listing every
-move is written (atomically) to `.mcpgen/txn/journal.json`. Only then are files moved
-into place with `Path.replace` (an atomic rename), each replaced or deleted file first moved to
-`.mcpgen/txn/old/`. Deleting the journal is the commit point.
+Every file that replaces another is first written under `.mcpgen/txn/new/`, then a journal
+listing every change is written (atomically) to `.mcpgen/txn/journal.json`. Only then are files
+moved into place with `Path.replace` (an atomic rename), each replaced or deleted file first
+moved to `.mcpgen/txn/old/`; a file at a path where none was is written in place (undoing it
+is deleting it, so it needs no staging: a first generation writes each file once). Deleting
+the journal is the commit point.
 
 - An exception while moving rolls every move back before it propagates.
 - A killed process leaves the journal; the next run rolls back before doing anything
@@ -58,7 +60,7 @@ def commit(project: Path, ops: Sequence[Op]) -> None:
         entries = [_prepare(project, txn, number, op) for number, op in enumerate(ops)]
         created = _missing_dirs(project, [op.path for op in ops if op.new is not None])
         _write_journal(txn, entries, created)
-        _move_all(project, txn, entries)
+        _move_all(project, txn, entries, ops)
         _prune_dirs(project, [op.path for op in ops if op.new is None])
         (txn / _JOURNAL).unlink()
         committed = True
@@ -93,38 +95,48 @@ def recover(project: Path) -> bool:
 
 
 def _move(source: Path, target: Path) -> None:
-    """The single primitive that changes the project; one atomic rename."""
+    """One of the two primitives that change the project: one atomic rename."""
     source.replace(target)
+
+
+def _create(target: Path, file: RenderedFile) -> None:
+    """The other one: a new file where there was none."""
+    _write_new(target, file, None)
 
 
 def _prepare(project: Path, txn: Path, number: int, op: Op) -> _Entry:
     target = project / op.path
     exists = os.path.lexists(target)
-    if op.new is not None:
-        _stage(txn / "new" / str(number), op.new, target if exists else None)
+    if op.new is not None and exists:
+        _write_new(txn / "new" / str(number), op.new, target)
     return _Entry(op.path, staged=op.new is not None, backup=exists)
 
 
-def _stage(staged: Path, file: RenderedFile, like: Path | None) -> None:
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+def _write_new(path: Path, file: RenderedFile, like: Path | None) -> None:
+    """Create `path` (never overwrite) with the mode of `like`, or the default one."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     with os.fdopen(fd, "wb") as handle:
         handle.write(file.content)
-    mode = (like or staged).stat().st_mode & 0o7777
+    mode = (like or path).stat().st_mode & 0o7777
     if file.executable:
         mode |= (mode & 0o444) >> 2
     else:
         mode &= ~0o111
-    staged.chmod(mode)
+    path.chmod(mode)
 
 
-def _move_all(project: Path, txn: Path, entries: Sequence[_Entry]) -> None:
-    for number, entry in enumerate(entries):
+def _move_all(project: Path, txn: Path, entries: Sequence[_Entry], ops: Sequence[Op]) -> None:
+    for number, (entry, op) in enumerate(zip(entries, ops, strict=True)):
         target = project / entry.path
         if entry.backup:
             _move(target, txn / "old" / str(number))
         if entry.staged:
             target.parent.mkdir(parents=True, exist_ok=True)
-            _move(txn / "new" / str(number), target)
+            if entry.backup:
+                _move(txn / "new" / str(number), target)
+            else:
+                assert op.new is not None
+                _create(target, op.new)
 
 
 def _undo(project: Path, txn: Path, number: int, entry: _Entry) -> None:

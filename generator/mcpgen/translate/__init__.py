@@ -13,8 +13,8 @@ from ..errors import McpgenError, Report
 from ..ir import Deploy, Project, Prompt, PromptArgument, SecurityScheme, Tool
 from ..load import Source
 from ..mapping import Mapping
+from ..naming import NameAllocator, project_names, snake, tool_name_ok
 from ..spec import Spec
-from .naming import NameAllocator, py_identifier, snake, tool_name_ok
 from .operations import ToolContext, iter_operations, make_tool
 from .overrides import apply_override
 from .resources import resource_uri
@@ -38,15 +38,6 @@ def default_name(document: dict[str, Any]) -> str:
     while len(words) > 1 and words[-1] in ("api", "rest", "openapi", "service", "v1", "v2", "v3"):
         words.pop()
     return "-".join(words) or "api"
-
-
-def _names(name: str, file: str) -> tuple[str, str, str]:
-    cleaned = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    if not cleaned:
-        raise McpgenError.single("bad-name", f"'{name}' gives no usable project name", file=file)
-    dist = cleaned if cleaned.endswith("mcp") else f"{cleaned}-mcp"
-    package = py_identifier(dist, fallback="server")
-    return cleaned, dist, package
 
 
 def _base_url(document: dict[str, Any], report: Report, file: str, given: str | None) -> str:
@@ -83,7 +74,9 @@ def translate_project(spec: Spec, options: TranslateOptions, report: Report) -> 
         report.locate(options.mapping_source)
     info = document.get("info") or {}
     settings = options.mapping.server
-    name, dist, package = _names(options.name or settings.name or default_name(document), file)
+    name, dist, package = project_names(
+        options.name or settings.name or default_name(document), file
+    )
     converter = SchemaConverter(document, version=spec.version, file=file, report=report)
     chosen = select(iter_operations(document), options.mapping, options.mapping_source, report)
     tools = _tools(

@@ -7,10 +7,11 @@ from typing import Any
 
 from ..errors import McpgenError, Report, join_pointer
 from ..ir import Annotations, Body, BodyEncoding, JsonSchema, Param, Sample, Tool
+from ..naming import NameAllocator, operation_words, py_identifier, snake
 from ..runtime.encoding import encode_path
 from .metaschema import SchemaChecker
-from .naming import NameAllocator, operation_words, py_identifier, snake
 from .outline import drop_titles, outline
+from .portable import portable
 from .samples import sample
 from .schemas import SchemaConverter, SchemaSession, accepts_nothing, python_type
 
@@ -478,8 +479,9 @@ def make_tool(op: Operation, name: str, ctx: ToolContext) -> Tool:
     builder.add_parameters(builder.body_names(body, body_schema))
     if body is not None and body_schema is not None:
         body = builder.add_body(body, body_schema, body_description)
-    inputs = builder.input_schema()
+    inputs = portable(builder.input_schema())
     outputs, wrapped = output_schema(op, converter)
+    outputs = portable(outputs) if outputs is not None else None
     checker.check(inputs)
     if outputs is not None:
         checker.check(outputs)

@@ -10,7 +10,7 @@ from ..errors import McpgenError, escape_pointer
 from ..ir import JsonSchema, Tool
 from ..load import Source
 from ..mapping import OperationOverride
-from .naming import tool_name_ok
+from ..naming import tool_name_ok
 
 __all__ = ["apply_override", "trim_schema"]
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..boolean_schemas import accepts_nothing
+
 __all__ = ["accepts_nothing", "python_type"]
 
 _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
@@ -34,19 +36,6 @@ def python_type(schema: Mapping[str, Any] | bool, defs: Mapping[str, Any]) -> st
     argument is refused by the input schema before the handler runs); branches of a union
     that accept nothing add nothing to its type."""
     return _type(schema, defs, frozenset())
-
-
-def accepts_nothing(schema: Any) -> bool:
-    """`false`, a schema whose `not` accepts anything (`{"not": {}}`), or one with an `allOf`
-    member that accepts nothing."""
-    if schema is False:
-        return True
-    if not isinstance(schema, Mapping):
-        return False
-    if schema.get("not") is True or schema.get("not") == {}:
-        return True
-    members = schema.get("allOf")
-    return isinstance(members, list) and any(accepts_nothing(m) for m in members)
 
 
 def _optional(base: str) -> str:

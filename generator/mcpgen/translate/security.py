@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import Report, join_pointer
 from ..ir import Credential, SecurityScheme
-from .naming import snake
+from ..naming import snake
 
 __all__ = ["security_schemes"]
 

@@ -47,9 +47,9 @@ TOOL = ToolDef(
             "author_id": {"type": "integer"},
             "genre": {"type": "string"},
             "tags": {"type": "array", "items": {"type": "string"}},
-            "published": {"type": ["string", "null"]},
+            "published": {"anyOf": [{"type": "string"}, {"type": "null"}]},
             "id": {"type": "string"},
-            "rating": {"type": ["number", "null"]},
+            "rating": {"anyOf": [{"type": "number"}, {"type": "null"}]},
         },
     },
     annotations=ToolAnnotations(

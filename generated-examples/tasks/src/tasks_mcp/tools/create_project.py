@@ -41,7 +41,7 @@ TOOL = ToolDef(
         "type": "object",
         "properties": {
             "name": {"type": "string", "minLength": 1},
-            "description": {"type": ["string", "null"]},
+            "description": {"anyOf": [{"type": "string"}, {"type": "null"}]},
         },
         "required": ["name"],
         "additionalProperties": False,
@@ -51,7 +51,7 @@ TOOL = ToolDef(
         "properties": {
             "id": {"type": "string"},
             "name": {"type": "string"},
-            "description": {"type": ["string", "null"]},
+            "description": {"anyOf": [{"type": "string"}, {"type": "null"}]},
             "archived": {"type": "boolean"},
         },
     },

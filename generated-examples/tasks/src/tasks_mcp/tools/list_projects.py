@@ -50,7 +50,7 @@ TOOL = ToolDef(
                     "properties": {
                         "id": {"type": "string"},
                         "name": {"type": "string"},
-                        "description": {"type": ["string", "null"]},
+                        "description": {"anyOf": [{"type": "string"}, {"type": "null"}]},
                         "archived": {"type": "boolean"},
                     },
                 },

@@ -78,7 +78,7 @@ TOOL = ToolDef(
                     "title": {"type": "string"},
                     "status": {"type": "string"},
                     "priority": {"type": "integer"},
-                    "assignee": {"type": ["string", "null"]},
+                    "assignee": {"anyOf": [{"type": "string"}, {"type": "null"}]},
                     "labels": {"type": "array", "items": {"type": "string"}},
                     "subtasks": {"type": "array", "items": {"$ref": "#/$defs/Task"}},
                 },

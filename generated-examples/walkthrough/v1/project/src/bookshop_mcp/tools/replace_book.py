@@ -69,9 +69,8 @@ TOOL = ToolDef(
             },
             "tags": {"type": "array", "items": {"type": "string"}},
             "published": {
-                "type": ["string", "null"],
+                "anyOf": [{"type": "string", "format": "date"}, {"type": "null"}],
                 "description": "Publication date, null when not yet published.",
-                "format": "date",
             },
         },
         "required": ["bookId", "title", "author_id"],
@@ -84,9 +83,9 @@ TOOL = ToolDef(
             "author_id": {"type": "integer"},
             "genre": {"type": "string"},
             "tags": {"type": "array", "items": {"type": "string"}},
-            "published": {"type": ["string", "null"]},
+            "published": {"anyOf": [{"type": "string"}, {"type": "null"}]},
             "id": {"type": "string"},
-            "rating": {"type": ["number", "null"]},
+            "rating": {"anyOf": [{"type": "number"}, {"type": "null"}]},
         },
     },
     annotations=ToolAnnotations(

@@ -13,12 +13,13 @@ import keyword
 import re
 from collections.abc import Iterable
 
-from ..errors import Report
+from .errors import McpgenError, Report
 
 __all__ = [
     "MAX_TOOL_NAME",
     "NameAllocator",
     "operation_words",
+    "project_names",
     "py_identifier",
     "shorten",
     "snake",
@@ -164,3 +165,13 @@ class NameAllocator:
             name = candidate
         self.taken.add(name)
         return name
+
+
+def project_names(name: str, file: str | None = None) -> tuple[str, str, str]:
+    """(server name, distribution and script name, Python package) for a given name."""
+    cleaned = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if not cleaned:
+        raise McpgenError.single("bad-name", f"'{name}' gives no usable project name", file=file)
+    dist = cleaned if cleaned.endswith("mcp") else f"{cleaned}-mcp"
+    package = py_identifier(dist, fallback="server")
+    return cleaned, dist, package

@@ -1,0 +1,130 @@
+"""What a run takes from the last generation instead of doing the work again.
+
+The last generation is trusted only as far as its records agree: the base must hash to the
+output digest recorded beside it (see `mcpgen.digests`). Then
+
+- a run whose inputs digest equals the recorded one produces exactly the base again, so it
+  needs neither the spec nor a render: the merge compares the project with the base;
+- any other run takes each operation module and the models from the base when their source
+  digest is unchanged, and renders only the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import render
+from .digests import inputs_digest, output_digest, template_digest
+from .errors import McpgenError
+from .files import RenderedFile
+from .naming import project_names
+from .records import TOOLS_PATH, Base, Digests, load_base, load_digests
+from .regen.inputs import Inputs
+
+__all__ = ["Last", "digest_of_inputs", "last_generation", "unchanged"]
+
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Last:
+    """The last generation: its digests, its base (verified against them), its tool summary."""
+
+    digests: Digests
+    base: Base
+    tools: bytes
+
+    def reusable(self, sources: Mapping[str, str]) -> dict[str, RenderedFile]:
+        """The base's files whose source digest is the one recorded for them."""
+        recorded = self.digests.files
+        return {
+            path: self.base.files[path]
+            for path, digest in sources.items()
+            if recorded.get(path) == digest and path in self.base.files
+        }
+
+
+def last_generation(project: Path) -> Last | None:
+    """The last generation when its records agree with each other; None otherwise (then
+    nothing is reused). An unreadable base is the merge's error, raised as usual."""
+    digests = load_digests(project)
+    if digests is None:
+        return None
+    base = load_base(project)
+    try:
+        tools = (project / TOOLS_PATH).read_bytes()
+    except OSError:
+        return None
+    if base is None or output_digest(base.files, tools) != digests.output:
+        return None
+    return Last(digests, base, tools)
+
+
+def digest_of_inputs(project: Path, inputs: Inputs, name: str, refs: Sequence[str]) -> str | None:
+    """The digest of a run's inputs: the spec, the files its `$ref`s bundled (`refs`,
+    relative to the project), the mapping, and `name`, the server name it generates.
+    None when one of those files cannot be read (the run then finds out why)."""
+    try:
+        files = [inputs.spec.read_bytes(), *((project / ref).read_bytes() for ref in refs)]
+        mapping = inputs.mapping.read_bytes() if inputs.mapping is not None else None
+    except OSError:
+        return None
+    template = template_digest(render.template_dir(), render.RUNTIME)
+    return inputs_digest(template, files, mapping, name)
+
+
+def unchanged(project: Path, inputs: Inputs, last: Last) -> str | None:
+    """The server name, when this run's inputs are the last generation's (nothing to render);
+    None when they may differ, or a user-owned file must be created again."""
+    name = _expected_name(inputs)
+    if name is None:
+        return None
+    digest = digest_of_inputs(project, inputs, name, last.digests.refs)
+    if digest != last.digests.inputs:
+        return None
+    if not all((project / path).is_file() for path in last.digests.owned):
+        return None
+    return name
+
+
+def _expected_name(inputs: Inputs) -> str | None:
+    """The server name this run will generate, without translating: the given name, else
+    the mapping's, else the recorded one (as `pipeline` chooses). None when unsure."""
+    if inputs.name is not None:
+        return _clean(inputs.name)
+    if inputs.mapping is not None:
+        named = _mapping_name(inputs.mapping)
+        if named is None:
+            return None
+        if named:
+            return _clean(named)
+    return inputs.recorded.name if inputs.recorded is not None else None
+
+
+def _clean(name: str) -> str | None:
+    try:
+        return project_names(name)[0]
+    except McpgenError:  # no usable name: the run says so
+        return None
+
+
+def _mapping_name(mapping: Path) -> str | None:
+    """The mapping's `server.name`: "" when it names none, None when it cannot be read."""
+    try:
+        data: Any = yaml.load(mapping.read_text(encoding="utf-8-sig"), Loader=_YAML_LOADER)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if data is None:
+        return ""
+    server = data.get("server") if isinstance(data, dict) else None
+    if server is None:
+        return ""
+    name = server.get("name") if isinstance(server, dict) else None
+    if name is None:
+        return ""
+    return name if isinstance(name, str) else None
