@@ -252,8 +252,8 @@ def _string(schema: Mapping[str, Any]) -> str:
         text = string_for_pattern(pattern)
         if text is None:
             raise _UnsureError
-    elif schema.get("format") in _FORMATS:
-        text = _FORMATS[str(schema["format"])]
+    elif _format(schema) in _FORMATS:
+        text = _FORMATS[_format(schema)]
     else:
         text = "sample"
     if len(text) < low:
@@ -261,6 +261,20 @@ def _string(schema: Mapping[str, Any]) -> str:
     if isinstance(high, int) and len(text) > high:
         text = text[:high] if not isinstance(pattern, str) else text
     return text
+
+
+def _format(schema: Mapping[str, Any]) -> str:
+    """The string's format: its `format`, or the one its description names, as the portable
+    profile writes a format that validators don't know (`format: url`) and as an agent
+    reads it."""
+    given = schema.get("format")
+    if isinstance(given, str):
+        return given
+    found = _DESCRIBED_FORMAT.search(str(schema.get("description") or ""))
+    return found.group(1) if found else ""
+
+
+_DESCRIBED_FORMAT = re.compile(r"\bformat: ([A-Za-z0-9_-]+)")
 
 
 def string_for_pattern(pattern: str) -> str | None:

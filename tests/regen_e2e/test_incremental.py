@@ -107,8 +107,10 @@ def test_a_changed_operation_renders_its_own_module_only(
     assert outcome.generated is not None
     modules = {p for p in outcome.generated.sources if p.startswith(f"{TOOLS}/")}
     assert set(reused) == (modules - {f"{TOOLS}/get_book.py"}) | {f"{PACKAGE}/models.py"}
+    # the module, and the listing that carries its tool (what tools/list sends)
     assert [c.path for c in outcome.merge.changes if c.action == "updated"] == [
-        f"{TOOLS}/get_book.py"
+        f"{TOOLS}/get_book.py",
+        f"{TOOLS}/listing.json",
     ]
     assert "Fetch one book" in (work / PROJECT / TOOLS / "get_book.py").read_text()
     again = pipeline.generate(work / PROJECT)
