@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, TextContent
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.testclient import TestClient
@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from mcpgen.render import listing_text
 from mcpgen.render import source_digest as generator_digest
+from mcpgen.runtime.compact import CompactServer
 from mcpgen.runtime.config import Settings
 from mcpgen.runtime.definitions import Catalog, ToolDef, source_digest
 from mcpgen.runtime.listing import MARK, ListingMark, Pending, SpliceCounts, SpliceListings
@@ -422,6 +423,17 @@ async def test_tools_are_listed_without_import_and_imported_on_first_call(
     assert f"{lazy_package}.beta" in sys.modules and f"{lazy_package}.alpha" not in sys.modules
     assert not called.is_error and [s.raw_path for s in rec.seen] == ["/beta"]
     assert catalog.load("beta").wire() == catalog.entries[1].tool
+
+
+@pytest.mark.anyio
+async def test_compact_search_reads_the_listing_without_importing_a_tool(lazy_package: str) -> None:
+    server = CompactServer(make_project(exposure="compact"), Settings(), Catalog.read(lazy_package))
+    async with Client(server) as client:
+        found = await client.call_tool("search_operations", {"query": "call beta"})
+    block = found.content[0]
+    assert isinstance(block, TextContent)
+    assert [op["name"] for op in json.loads(block.text)["operations"]] == ["beta", "alpha"]
+    assert not {f"{lazy_package}.alpha", f"{lazy_package}.beta"} & set(sys.modules)
 
 
 def test_an_edited_module_is_listed_as_edited_and_imported_at_once(

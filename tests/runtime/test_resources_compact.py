@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -125,6 +126,41 @@ async def test_compact_exposure_searches_describes_and_calls(
 
 def _json(result: Any) -> Any:
     return json.loads(result.content[0].text)
+
+
+async def test_compact_search_reads_arguments_descriptions_and_what_operations_return(
+    recorder: tuple[Recorder, str],
+) -> None:
+    """Search reads each operation as tools/list shows it, with its arguments' descriptions
+    and its output schema's properties; operations added by hand are found too."""
+    rec, url = recorder
+    stats = dataclasses.replace(
+        ITEM,
+        name="shop_stats",
+        title="Shop figures",
+        description="Figures.",
+        arguments={"window": "window"},
+        input_schema={
+            "type": "object",
+            "properties": {"window": {"type": "string", "description": "The reporting period."}},
+        },
+        output_schema={"type": "object", "properties": {"revenue": {"type": "integer"}}},
+        path="/stats",
+    )
+    added = dataclasses.replace(LIST, name="list_gadgets", title="List gadgets", path="/gadgets")
+    server = CompactServer(make_project(exposure="compact"), settings(url), [ITEM, LIST, stats])
+    server.register(added)
+    async with Client(server) as client:
+        found = {
+            query: await client.call_tool("search_operations", {"query": query, "limit": 1})
+            for query in ("reporting period", "revenue", "gadgets")
+        }
+    assert {q: [op["name"] for op in _json(r)["operations"]] for q, r in found.items()} == {
+        "reporting period": ["shop_stats"],
+        "revenue": ["shop_stats"],
+        "gadgets": ["list_gadgets"],
+    }
+    assert rec.seen == []
 
 
 async def test_compact_operations_are_not_callable_by_name(recorder: tuple[Recorder, str]) -> None:

@@ -22,7 +22,7 @@ from .config import Settings
 from .definitions import Catalog, ProjectInfo, PromptDef, ToolDef, tool_bytes
 from .limits import problems
 from .resources import ResourceServer
-from .search import Document, SearchIndex, argument_words
+from .search import Document, SearchIndex
 from .server import Hooks
 
 __all__ = ["CALL", "DESCRIBE", "SEARCH", "CompactServer"]
@@ -122,35 +122,16 @@ class CompactServer(ResourceServer):
         return self._index
 
     def _documents(self) -> list[Document]:
-        found = []
-        for entry in self.catalog:
-            if entry.kind == "tool":
-                tool = entry.tool
-                found.append(
-                    Document(
-                        name=entry.name,
-                        title=str(tool.get("title") or ""),
-                        description=str(tool.get("description") or ""),
-                        path=entry.path,
-                        method=entry.method,
-                        tags=entry.tags,
-                        arguments=argument_words(tool.get("inputSchema")),
-                    )
-                )
+        found = [
+            Document.of(entry.tool, entry.method, entry.path, entry.tags)
+            for entry in self.catalog
+            if entry.kind == "tool"
+        ]
         listed = {document.name for document in found}
         for name in self.tools:
             if name not in listed:  # added with register()
                 added = self.tools[name]
-                found.append(
-                    Document(
-                        name=name,
-                        title=added.title,
-                        description=added.description,
-                        path=added.path,
-                        method=added.method,
-                        arguments=argument_words(added.input_schema),
-                    )
-                )
+                found.append(Document.of(added.wire(), added.method, added.path))
         return found
 
     def visible_tool_names(self, scopes: frozenset[str] | None) -> frozenset[str] | None:
