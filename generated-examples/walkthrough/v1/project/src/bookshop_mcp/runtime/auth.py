@@ -40,9 +40,10 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
 from starlette.authentication import AuthCredentials
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .config import AuthConfig, Settings, is_loopback
+from .limits import replay_body
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -546,7 +547,7 @@ class AuthGate:
                 )
                 await self._refuse(send, challenge)
                 return
-            receive = _replay(body, receive)
+            receive = replay_body(body, receive)
         user = AuthenticatedUser(access)
         scope = {**scope, "user": user, "auth": AuthCredentials(access.scopes)}
         user_token = auth_context_var.set(user)
@@ -631,19 +632,6 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
             return b"", False
         if not message.get("more_body", False):
             return bytes(body), True
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def _plain(send: Send, status: int, body: bytes) -> None:

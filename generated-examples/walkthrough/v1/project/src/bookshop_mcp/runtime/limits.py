@@ -146,7 +146,7 @@ class RequestGuard:
             if len(body) > self.max_bytes:
                 await _reply(send, 413, self._too_large())
                 return
-        await self.app(scope, _replay(bytes(body), receive), send)
+        await self.app(scope, replay_body(bytes(body), receive), send)
 
     def _too_large(self) -> str:
         return f"Request body over the {self.max_bytes:,}-byte limit (MCP_MAX_REQUEST_BYTES)"
@@ -167,7 +167,7 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands the app the body already read, then the client's own events."""
     sent = False
 
