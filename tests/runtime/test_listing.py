@@ -7,10 +7,11 @@ import json
 import sys
 import textwrap
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
@@ -165,6 +166,85 @@ async def test_the_legacy_sse_transport_gets_the_precomputed_bytes_on_its_stream
     assert first == again == expected
     assert called.is_error  # no upstream configured: the call itself went through
     assert fast.splice_counts == SpliceCounts(spliced=2, fallbacks=0)
+
+
+class _Written:
+    """stdout for the SDK's `stdio_server`: the JSON-RPC messages it writes."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.more = anyio.Event()
+
+    async def write(self, text: str) -> None:
+        self.messages.extend(json.loads(line) for line in text.splitlines())
+        self.more.set()
+        self.more = anyio.Event()
+
+    async def flush(self) -> None:
+        return None
+
+    async def until(self, count: int) -> None:
+        while len(self.messages) < count:
+            await self.more.wait()
+
+
+async def over_stdio(server: ApiServer, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What `server` writes over the SDK's stdio transport, given `requests` one line at a
+    time (a request only after the answer to the one before)."""
+    out = _Written()
+
+    async def lines() -> AsyncIterator[str]:
+        answered = 0
+        for request in requests:
+            yield json.dumps(request) + "\n"
+            if "id" in request:
+                answered += 1
+                await out.until(answered)
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as tasks:
+            stdio = server.run_stdio_async(stdin=cast(Any, lines()), stdout=cast(Any, out))
+            tasks.start_soon(lambda: stdio)
+            await out.until(sum(1 for request in requests if "id" in request))
+            tasks.cancel_scope.cancel()
+    return out.messages
+
+
+@pytest.mark.anyio
+async def test_stdio_answers_tools_list_from_the_precomputed_bytes() -> None:
+    """Over stdio the SDK's own transport (`stdio_server`) writes the answer: the bytes are
+    swapped in as it writes, in both eras, and the answer is what the SDK alone sends."""
+    fast = server_of()
+    with TestClient(sdk_app(server_of()), base_url=BASE) as reference:
+        legacy, modern = (post(reference, v, "tools/list") for v in (LEGACY, MODERN))
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    init = {
+        "protocolVersion": LEGACY,
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    }
+    answers = await over_stdio(
+        fast,
+        [
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+            {"jsonrpc": "2.0", "id": 3, "method": "tools/list"},
+        ],
+    )
+    assert [a["id"] for a in answers] == [1, 2, 3]
+    assert answers[1]["result"] == answers[2]["result"] == legacy["result"]
+    assert fast.splice_counts == SpliceCounts(spliced=2, fallbacks=0)
+
+    fresh = server_of()
+    answers = await over_stdio(
+        fresh, [{"jsonrpc": "2.0", "id": 7, "method": "tools/list", "params": {"_meta": meta}}]
+    )
+    assert answers[0]["result"] == modern["result"]
+    assert fresh.splice_counts == SpliceCounts(spliced=1, fallbacks=0)
 
 
 def test_answers_left_for_another_response_are_bounded() -> None:
@@ -341,7 +421,7 @@ def test_answers_without_the_placeholder_pass_byte_for_byte() -> None:
 # --- the catalog: tools listed from listing.json, modules imported on first call ----------
 
 MODULE = """
-from typing import Any
+from typing import Any, cast
 
 from mcp.types import ToolAnnotations
 
