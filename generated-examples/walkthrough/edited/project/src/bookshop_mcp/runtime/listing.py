@@ -21,8 +21,11 @@ who may list tools can trigger again and again. Instead:
 - The legacy HTTP+SSE transport answers a POSTed request on the client's other, long-lived
   GET stream: there the handler leaves the bytes in the middleware's table of pending
   answers (`across_requests`), and the placeholder is swapped in whichever response
-  carries it. A request without a mark (stdio, in-process clients) gets the whole list
-  through the SDK, as before.
+  carries it.
+- Over stdio, `SpliceStream` wraps the transport's write stream (`ApiServer.run_stdio_async`):
+  the handler leaves the bytes in its table of pending answers, and the stream swaps the
+  placeholder as the answer is written. An in-process client (no transport of ours) gets
+  the whole list through the SDK.
 
 Only the handler ever asks for a swap, and only for its own answer: a response without the
 token passes through untouched, and a token that cannot be swapped cleanly falls back to
@@ -41,6 +44,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from mcp import MCPError
+from mcp.shared._stream_protocols import WriteStream
+from mcp.shared.message import SessionMessage
 from mcp.types import INVALID_PARAMS, ListToolsResult
 from mcp_types.methods import serialize_server_result
 from pydantic import ValidationError
@@ -57,6 +62,7 @@ __all__ = [
     "Pending",
     "SpliceCounts",
     "SpliceListings",
+    "SpliceStream",
     "mark_of",
 ]
 
@@ -340,12 +346,68 @@ class SpliceListings:
         return self._swap_token(body, token, mark.array, sse=sse)
 
     def _swap_token(self, body: bytes, token: str, array: bytes, *, sse: bool) -> bytes:
-        swapped = _swap_array(body, token, array)
-        if swapped is not None:
-            self.counts.spliced += 1
-            return swapped
-        self.counts.fallbacks += 1
-        return _swap_decoded(body, token, array, sse=sse)
+        return _swap_counted(body, token, array, self.counts, sse=sse)
+
+
+class SpliceStream:
+    """The stdio transport's write stream, swapping a tools/list placeholder for the
+    precomputed bytes as the answer goes out.
+
+    The SDK's stdio writer sends each message as `message.model_dump_json(by_alias=True,
+    exclude_unset=True)` plus a newline. An answer holding a pending placeholder is dumped
+    here the same way (it is one small tool), spliced, and handed on as a `Written` message
+    whose dump is that text. `tests/runtime/test_listing.py` runs the SDK's own
+    `stdio_server` and fails when its writer stops dumping messages this way.
+    """
+
+    def __init__(self, inner: WriteStream[SessionMessage], counts: SpliceCounts) -> None:
+        self.inner = inner
+        self.counts = counts
+        self.pending: Pending = OrderedDict()
+
+    async def send(self, item: SessionMessage, /) -> None:
+        if self.pending:
+            text = item.message.model_dump_json(by_alias=True, exclude_unset=True)
+            tokens = [token for token in self.pending if token in text]
+            if tokens:
+                body = text.encode()
+                for token in tokens:
+                    array, _ = self.pending.pop(token)
+                    body = _swap_counted(body, token, array, self.counts, sse=False)
+                written = cast(Any, Written(body.decode()))
+                item = SessionMessage(written, item.metadata)
+        await self.inner.send(item)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def __aenter__(self) -> SpliceStream:
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        return await self.inner.__aexit__(*exc)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A JSON-RPC message already written as JSON text (see `SpliceStream`)."""
+
+    text: str
+
+    def model_dump_json(self, **_: Any) -> str:
+        return self.text
+
+
+def _swap_counted(
+    body: bytes, token: str, array: bytes, counts: SpliceCounts, *, sse: bool
+) -> bytes:
+    swapped = _swap_array(body, token, array)
+    if swapped is not None:
+        counts.spliced += 1
+        return swapped
+    counts.fallbacks += 1
+    return _swap_decoded(body, token, array, sse=sse)
 
 
 def _swap_array(body: bytes, token: str, array: bytes) -> bytes | None:

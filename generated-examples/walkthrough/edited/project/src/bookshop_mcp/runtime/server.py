@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+import anyio
 import anyio.to_thread
 import httpx
 from mcp import MCPError
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import INVALID_PARAMS, CallToolResult
 from mcp.types import Tool as MCPTool
@@ -25,7 +27,7 @@ from .config import Settings
 from .definitions import Catalog, ProjectInfo, ToolDef, tool_bytes
 from .encoding import ArgumentError
 from .limits import InputTooDeepError, RequestGuard, check_arguments, problems
-from .listing import Listing, SpliceCounts, SpliceListings, mark_of
+from .listing import Listing, ListingMark, SpliceCounts, SpliceListings, SpliceStream, mark_of
 from .observability import observe_http
 from .redaction import Redactor, redact_logs
 from .replies import MAX_ERROR_TEXT, error_result, json_text, shape_reply, upstream_error
@@ -165,6 +167,7 @@ class ApiServer(MCPServer[Any]):
             if entry.kind != "tool"
         }
         self.splice_counts = SpliceCounts()
+        self._stdio: SpliceStream | None = None
         self._listing: Listing | None = None
         self._handwritten: tuple[str, ...] = ()
         self._visible: dict[frozenset[str], frozenset[str] | None] = {}
@@ -266,10 +269,31 @@ class ApiServer(MCPServer[Any]):
         visible = self.visible_tool_names(caller_scopes())
         page = listing.page(getattr(params, "cursor", None), visible)
         mark = mark_of(request)
+        if mark is None and request is None and self._stdio is not None:
+            mark = ListingMark(self._stdio.pending)
+            mark = mark if mark.usable() else None
         if mark is None:
             return listing.result(page)
         array = listing.array(str(ctx.protocol_version), page)
         return {**listing.envelope(page), "tools": [mark.placeholder(array)]}
+
+    async def run_stdio_async(
+        self,
+        *,
+        stdin: anyio.AsyncFile[str] | None = None,
+        stdout: anyio.AsyncFile[str] | None = None,
+    ) -> None:
+        """Serve over stdio as the SDK does (`MCPServer.run_stdio_async`, whose body this
+        repeats), with tools/list answered from the precomputed bytes (`SpliceStream`).
+        `stdin` and `stdout` replace the process's own (tests)."""
+        async with stdio_server(stdin, stdout) as (read_stream, write_stream):
+            self._stdio = SpliceStream(write_stream, self.splice_counts)
+            try:
+                lowlevel = self._lowlevel_server
+                options = lowlevel.create_initialization_options()
+                await lowlevel.run(read_stream, self._stdio, options)
+            finally:
+                self._stdio = None
 
     def validator(self, key: str, schema: dict[str, Any]) -> Draft202012Validator:
         """A cached validator for `schema`, under `key` (jsonschema is imported on the first
