@@ -158,7 +158,7 @@ async def test_the_legacy_sse_transport_gets_the_precomputed_bytes_on_its_stream
     async with Client(server_of()) as reference:
         expected = await reference.list_tools()
     with net.serve_in_thread(create_sse_app(fast)) as base:
-        url = base.replace("localhost", "127.0.0.1") + "/sse"
+        url = base + "/sse"
         async with Client(sse_client(url)) as client:
             first = await client.list_tools()
             again = await client.list_tools()
@@ -337,14 +337,18 @@ def test_a_refused_request_never_reaches_the_listing() -> None:
     app = create_http_app(server)
     route = next(r for r in app.router.routes if getattr(r, "path", "") == "/mcp")
     route.app = refuse  # type: ignore[attr-defined]
+    headers = {**ACCEPT, "MCP-Protocol-Version": LEGACY}
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     with TestClient(app, base_url=BASE) as http:
-        headers = {**ACCEPT, "MCP-Protocol-Version": LEGACY}
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
         refused = http.post("/mcp", headers=headers, content=body)
-        foreign = http.post("/mcp", headers={**headers, "Host": "evil.example"}, content=body)
     assert refused.status_code == 401 and refused.json() == {"error": "invalid_token"}
-    assert foreign.status_code == 401
     assert server.splice_counts == SpliceCounts()
+    # the SDK's own host check, inside the unchanged route
+    checked = server_of()
+    with TestClient(create_http_app(checked), base_url=BASE) as http:
+        foreign = http.post("/mcp", headers={**headers, "Host": "evil.example"}, content=body)
+    assert foreign.status_code == 421
+    assert checked.splice_counts == SpliceCounts()
 
 
 def test_hand_written_tools_join_the_listing_when_added() -> None:
