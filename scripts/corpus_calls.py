@@ -150,10 +150,13 @@ def _violations(response: httpx.Response) -> list[str]:
     """Prism's objections to a request: its `sl-violations`, or its own error document."""
     raw = response.headers.get("sl-violations")
     if raw:
-        with suppress(ValueError):
+        try:
             found = json.loads(raw)
-            if isinstance(found, list):
-                return sorted({_violation(v) for v in found if isinstance(v, dict)})
+        except ValueError:
+            found = None
+        if not isinstance(found, list):  # counted as a rejection, never as accepted
+            return [f"unreadable sl-violations header: {raw[:200]}"]
+        return sorted({_violation(v) for v in found if isinstance(v, dict)})
     if "problem+json" in response.headers.get("content-type", ""):
         with suppress(ValueError):
             problem = response.json()

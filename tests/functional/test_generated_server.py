@@ -4,8 +4,8 @@ Nothing is mocked: the example upstream APIs of `specs/` run on 127.0.0.1, the g
 project is installed with pip and started through its console script, and the clients people
 use call it: the official Python SDK client, the MCP Inspector CLI, the official TypeScript
 SDK's client and `mcp-remote` (the bridge Claude Desktop runs for remote servers), over
-Streamable HTTP and the legacy HTTP+SSE transport, and on Stripe's 452 tools when the corpus
-cache is there.
+Streamable HTTP and the legacy HTTP+SSE transport, and on Stripe's 452 tools (from the
+corpus, fetched when missing).
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -33,6 +32,7 @@ from mcpgen.runtime.encoding import UNSET, Query, Unset
 from mcpgen.runtime.server import ApiServer
 from mcpgen.runtime.upstream import Upstream
 from tests.runtime.conftest import make_project
+from tests.support import net
 from tests.support.faulty import FaultyUpstream, Reply, faulty_upstream
 from tests.support.secrets import SecretScan
 
@@ -323,16 +323,10 @@ async def test_a_saturated_upstream_pool_fails_fast(
 # --- connections that fail ------------------------------------------------------------------
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize(
     ("base_url", "expected"),
     [
-        (f"http://127.0.0.1:{_closed_port()}", "refused the connection"),
+        (f"http://127.0.0.1:{net.free_port()}", "refused the connection"),
         ("http://mcpgen-test.invalid", "could not resolve the upstream host name"),
     ],
 )

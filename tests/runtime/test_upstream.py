@@ -132,6 +132,7 @@ async def test_an_optional_form_body_not_given_sends_no_body(
     async with upstream(url) as api:
         await api.request("GET", "/balance", form=UNSET)
         await api.request("DELETE", "/thing", form=UNSET, files={})
+    assert [seen.method for seen in rec.seen] == ["GET", "DELETE"]
     for seen in rec.seen:
         assert seen.body == b"" and "content-type" not in seen.headers
 

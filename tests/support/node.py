@@ -146,6 +146,7 @@ def sdk_client(
         argv += [tool, json.dumps(arguments or {})]
     with tempfile.TemporaryDirectory(prefix="sdk-client-home-") as home:
         done = run_bounded(argv, timeout=timeout, env=tools.env(Path(home)), cwd=Path(home))
+    assert done.returncode == 0, f"sdk-client.mjs exited {done.returncode}:\n{done.stderr[-4000:]}"
     answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return answer
 
