@@ -43,7 +43,8 @@ def models_source(document: dict[str, Any]) -> bytes:
     schemas = (document.get("components") or {}).get("schemas")
     if schemas is not None:
         part["components"] = {"schemas": schemas}
-    return json.dumps(part, ensure_ascii=False).encode()
+    # YAML reads an unquoted date (`example: 2024-01-02`) as a date: written as its text
+    return json.dumps(part, ensure_ascii=False, default=str).encode()
 
 
 def wanted(setting: bool | None, source: bytes, report: Report, file: str) -> bool:

@@ -207,9 +207,10 @@ def generate_tree(
     progress.step(f"loading {display or spec_path}")
     spec, validation = start_validation(load_document(spec_path, display))
     template = template_digest(render.template_dir(), render.RUNTIME)
-    models = _Models.of(spec, options, report, template, last)
+    models: _Models | None = None
     try:
         try:
+            models = _Models.of(spec, options, report, template, last)
             progress.step(f"building tools for {len(spec.data.get('paths') or {})} paths")
             project = _translate(spec, options, report)
         finally:
@@ -252,6 +253,8 @@ class _Models:
         background for large schemas) unless the last generation recorded the same source."""
         from .models import models_source, wanted
 
+        if options.mapping.models is False:
+            return None
         source = models_source(spec.data)
         if not wanted(options.mapping.models, source, report, spec.source.display):
             return None

@@ -25,6 +25,10 @@ EXPECTED = {
         "boolean-schema-3.0.yaml#/paths/~1pets/get/responses/200/content/application~1json"
         "/schema/items (line 13)",
     ),
+    "components-not-a-mapping.yaml": (
+        "`components`: Input should be a valid dictionary",
+        "components-not-a-mapping.yaml#/components (line 9)",
+    ),
     "dangling-ref.yaml": ("#/components/schemas/Nope", "dangling-ref.yaml#/paths/~1pets/get"),
     "missing-ref-file.yaml": ("missing file", "missing-ref-file.yaml#/paths/~1pets/get"),
     "remote-ref.yaml": ("remote $ref", "remote-ref.yaml#/paths/~1pets/get"),

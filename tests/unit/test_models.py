@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,14 @@ def test_the_models_source_leaves_out_paths_and_keeps_the_spec_order() -> None:
     source = json.loads(models.models_source(document))
     assert "paths" not in source
     assert list(source["components"]["schemas"]) == ["B", "A"]
+
+
+def test_dates_yaml_read_in_the_schemas_are_modelled_as_their_text() -> None:
+    """YAML reads an unquoted `example: 2024-01-02` as a date, which JSON has no form for."""
+    document = _document({"A": {"type": "string", "format": "date", "example": date(2024, 1, 2)}})
+    report = Report()
+    source = models.generate_models(models.models_source(document), report, "spec")
+    assert "2024-01-02" in source and not report.warnings
 
 
 def test_large_schemas_get_no_models_by_default_and_a_warning(
