@@ -324,7 +324,7 @@ def load_digests(project: Path) -> Digests | None:
             files={str(path): digest for path, digest in files.items()},
             owned=_strings(data, "owned"),
             refs=_strings(data, "refs"),
-            warnings=tuple(_warning(entry) for entry in data.get("warnings", [])),
+            warnings=tuple(_warning(entry) for entry in _list(data, "warnings")),
         )
     except _UnusableError:
         return None
@@ -407,6 +407,13 @@ def _string(data: Mapping[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value:
         raise _UnusableError(f"'{key}' is missing or not a string")
+    return value
+
+
+def _list(data: Mapping[str, object], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise _UnusableError(f"'{key}' is not a list")
     return value
 
 

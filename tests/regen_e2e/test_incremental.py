@@ -86,6 +86,16 @@ def test_a_base_that_disagrees_with_its_record_is_not_trusted(work: Path) -> Non
     assert "# edited in the base by hand" not in (work / PROJECT / path).read_text()
 
 
+@pytest.mark.parametrize("warnings", [None, 3, "x"])
+def test_an_unusable_digests_record_means_a_full_run(work: Path, warnings: object) -> None:
+    digests = work / PROJECT / DIGESTS_PATH
+    data = json.loads(digests.read_bytes())
+    data["warnings"] = warnings
+    digests.write_text(json.dumps(data))
+    done = mcpgen("check", str(work / PROJECT), cwd=work)
+    assert done.code == 0, done.output
+
+
 def test_a_changed_operation_renders_its_own_module_only(
     work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
