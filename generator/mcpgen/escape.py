@@ -163,7 +163,16 @@ def json_value(value: Any, *, compact: bool = False) -> str:
     (unlike Jinja's `tojson`). `compact`: no space after `,` and `:`."""
     separators = (",", ":") if compact else (", ", ": ")
     text = json.dumps(value, ensure_ascii=False, separators=separators)
-    return "".join(_json_escaped(c) if _hidden(c) else c for c in text)
+    # printable ASCII is never hidden: only the other characters are looked at
+    return _NOT_PRINTABLE_ASCII.sub(_json_unhidden, text)
+
+
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
+
+
+def _json_unhidden(found: re.Match[str]) -> str:
+    char = found.group()
+    return _json_escaped(char) if _hidden(char) else char
 
 
 def _json_escaped(char: str) -> str:

@@ -335,13 +335,6 @@ def _children(node: dict[str, Any], types: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def _open(value: Any) -> Any:
-    """`additionalProperties` and the like: `true` says "any value" there, plainly."""
-    if value == {} or isinstance(value, bool):
-        return True if value == {} else value
-    return portable(value)
-
-
 def _negated(value: Any) -> Any:
     """`not`'s schema: `{}` there is the clear way to say "nothing", keep it."""
     return value if value == {} else portable(value)
