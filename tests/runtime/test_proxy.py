@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from mcpgen.runtime.config import AuthConfig, Settings
 from mcpgen.runtime.definitions import Scheme
+from mcpgen.runtime.proxy import OAuthProxy
 from mcpgen.runtime.server import ApiServer, create_http_app
 from tests.runtime.conftest import make_project
 from tests.runtime.test_auth import TOOLS
@@ -154,3 +155,49 @@ def test_a_consent_post_without_its_csrf_token_is_refused(
         )
         assert approved.status_code == 302
         assert approved.headers["location"].startswith("https://idp.example/authorize?")
+
+
+@pytest.mark.anyio
+async def test_a_provider_fault_on_renewal_keeps_the_grant_and_a_refusal_ends_it(
+    tmp_path: Path,
+) -> None:
+    """Renewing a user's upstream token: a 503 or an unreachable provider is a passing fault
+    (the grant stays, the call gets no token this time); a 4xx refusal revokes the grant."""
+    answers = [Response("busy", status_code=503), Response('{"error": "invalid_grant"}', 400)]
+
+    async def token(request: Request) -> Response:
+        return answers.pop(0)
+
+    with net.serve_in_thread(Starlette(routes=[Route("/token", token, methods=["POST"])])) as idp:
+        scheme = Scheme(
+            kind="oauth2",
+            variables=VARIABLES,
+            authorize_url=idp + "/authorize",
+            code_token_url=idp + "/token",
+        )
+        auth = AuthConfig(
+            mode="oauth-proxy", state_url=f"sqlite:///{tmp_path}/state.sqlite3", state_key="k" * 40
+        )
+        settings = Settings(
+            public_url="http://127.0.0.1:1/mcp",
+            auth=auth,
+            credentials={"UPSTREAM_ID": "mcp-server"},
+        )
+        server = ApiServer(make_project(schemes={"oauth": scheme}), settings, TOOLS)
+        proxy = OAuthProxy(server)
+        try:
+            expired = {"access_token": "old", "refresh_token": "r", "expires_at": 1.0}
+            grant = {"upstream": {"scheme": "oauth", **expired}}
+            await proxy._save_grant("g1", grant)
+            assert await proxy._renew_upstream("g1", grant) is None  # 503
+            assert await proxy._load("grant:g1") == grant
+            assert await proxy._renew_upstream("g1", grant) is None  # 400 invalid_grant
+            assert await proxy._load("grant:g1") is None
+        finally:
+            await proxy.aclose()
+    assert answers == []
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
