@@ -14,6 +14,7 @@ import anyio
 import httpx
 import pytest
 from jsonschema import Draft202012Validator
+from mcp.types import CallToolResult, TextContent
 
 from mcpgen.runtime.config import Settings
 from mcpgen.runtime.limits import MAX_DEPTH, InputTooDeepError, check_arguments, problems
@@ -158,3 +159,20 @@ def test_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
         "GET https://api.example.com/x?key=[redacted]",
         "Authorization: Basic [redacted]",
     ]
+
+
+def test_a_secret_with_json_escapes_is_redacted_from_results() -> None:
+    """A backslash or a quote in a credential is escaped in a result's JSON text: both the
+    text block and the structured content are still redacted."""
+    secret = 'sk_live\\ab"cd1234'
+    echoed = {"error": {"message": f"bad key {secret}"}}
+    result = CallToolResult(
+        content=[TextContent(type="text", text=json.dumps(echoed))],
+        structured_content=echoed,
+        is_error=True,
+    )
+    redacted = Redactor([secret]).result(result)
+    block = redacted.content[0]
+    assert isinstance(block, TextContent)
+    assert json.loads(block.text) == {"error": {"message": "bad key [redacted]"}}
+    assert redacted.structured_content == {"error": {"message": "bad key [redacted]"}}
