@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from . import procs
 from .procs import run_bounded
 
 __all__ = [
@@ -208,8 +208,9 @@ def mcp_remote(url: str, *options: str, timeout: float = 60.0) -> Iterator[McpRe
     it as a client would, yield it, and stop its whole process group."""
     tools = node_tools()
     with tempfile.TemporaryDirectory(prefix="mcp-remote-home-") as home:
-        env = {k: v for k, v in {**os.environ, **tools.env(Path(home))}.items() if v is not None}
-        env["MCP_REMOTE_CONFIG_DIR"] = str(Path(home) / ".mcp-auth")
+        env = procs.build_env(
+            {**tools.env(Path(home)), "MCP_REMOTE_CONFIG_DIR": str(Path(home) / ".mcp-auth")}
+        )
         popen = subprocess.Popen(
             [str(tools.mcp_remote), url, *options],
             stdin=subprocess.PIPE,
@@ -219,6 +220,7 @@ def mcp_remote(url: str, *options: str, timeout: float = 60.0) -> Iterator[McpRe
             env=env,
             start_new_session=True,
         )
+        procs.track(popen)
         try:
             bridge = McpRemote(popen, timeout)
             hello = bridge.request(
@@ -233,14 +235,7 @@ def mcp_remote(url: str, *options: str, timeout: float = 60.0) -> Iterator[McpRe
             bridge.notify("notifications/initialized")
             yield bridge
         finally:
-            with suppress(ProcessLookupError):
-                os.killpg(popen.pid, signal.SIGTERM)
-            try:
-                popen.wait(5)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(popen.pid, signal.SIGKILL)
-                popen.wait(5)
+            procs.stop_group(popen, 5)
             for stream in (popen.stdin, popen.stdout):
                 if stream is not None:
                     stream.close()

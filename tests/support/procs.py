@@ -100,7 +100,7 @@ def start_process(
                 wait_http(ready_url, status=ready_status, timeout=ready_timeout, proc=proc)
             yield proc
         finally:
-            _stop_group(popen, stop_timeout)
+            stop_group(popen, stop_timeout)
 
 
 def wait_http(
@@ -164,7 +164,7 @@ def run_bounded(
             pytrace=False,
         )
     finally:
-        _stop_group(popen, 5.0)
+        stop_group(popen, 5.0)
     return subprocess.CompletedProcess(list(argv), popen.returncode, stdout, stderr)
 
 
@@ -174,7 +174,14 @@ def _read_all(file: IO[bytes]) -> str:
     return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
 
 
-def _stop_group(popen: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: float) -> None:
+def track(popen: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
+    """Kill the process group of `popen` (started with `start_new_session=True`) at exit if
+    it is still there then."""
+    _live_groups.add(popen.pid)
+
+
+def stop_group(popen: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: float) -> None:
+    """Stop the process group of `popen`: SIGTERM, `timeout` seconds, then SIGKILL."""
     if popen.poll() is None:
         _signal_group(popen.pid, signal.SIGTERM)
         with suppress(subprocess.TimeoutExpired):
