@@ -20,6 +20,7 @@ import json
 import os
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -216,15 +217,20 @@ class RecorderProcess:
     def __exit__(self, *exc: object) -> None:
         self._http.close()
         if self._proc is not None:
-            with suppress(ProcessLookupError):
-                os.killpg(self._proc.pid, 15)
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(self._proc.pid, 9)
-                self._proc.wait(10)
+            _stop(self._proc)
             self._proc = None
+
+
+def _stop(proc: subprocess.Popen[Any]) -> None:
+    """Stop the process group `proc` leads: SIGTERM, 10 s, then SIGKILL."""
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
 
 
 def _serve_recorder(forward: str | None) -> None:
@@ -345,14 +351,7 @@ class Prism:
 
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None:
-            with suppress(ProcessLookupError):
-                os.killpg(self._proc.pid, 15)
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(self._proc.pid, 9)
-                self._proc.wait(10)
+            _stop(self._proc)
             self._proc = None
         if self._log is not None:
             self._log.close()
