@@ -13,7 +13,6 @@ import importlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -181,9 +180,10 @@ class Listed:
     uri: str | None = None
     scopes: tuple[str, ...] = ()  # what a caller's token needs (oauth modes)
 
-    @cached_property
+    @property
     def tool(self) -> dict[str, Any]:
-        """The tool as tools/list shows it, decoded on first use."""
+        """The tool as tools/list shows it, decoded (each time: only the search index reads
+        it, once, and keeping every decoded tool would cost megabytes for a large API)."""
         found = json.loads(self.raw)
         if not isinstance(found, dict) or found.get("name") != self.name:
             raise RuntimeError(f"the listed tool {self.name!r} is not named so: regenerate")

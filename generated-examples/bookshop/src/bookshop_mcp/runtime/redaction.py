@@ -10,6 +10,7 @@ and replaces them with `[redacted]`.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import traceback
 from collections.abc import Iterable, Mapping
@@ -36,6 +37,7 @@ class Redactor:
                     quote(secret, safe=""),
                     quote_plus(secret, safe=""),
                     base64.b64encode(secret.encode()).decode(),
+                    json.dumps(secret, ensure_ascii=False)[1:-1],  # inside JSON text
                 }
         for user, password in pairs:
             if len(password) >= _MIN_LENGTH:
@@ -72,12 +74,9 @@ class Redactor:
             return {self.text(str(k)): self.value(v) for k, v in value.items()}
         return value
 
-    def result(self, result: CallToolResult, serialised: str | None = None) -> CallToolResult:
-        """The result with every text block and the structured content redacted.
-
-        `serialised` is the structured content's JSON text when the caller already has it
-        (the structure is walked only when that text holds a secret).
-        """
+    def result(self, result: CallToolResult) -> CallToolResult:
+        """The result with every text block and the structured content redacted (the
+        structure is walked only when its JSON text holds a secret)."""
         if not self.forms:
             return result
         content = [
@@ -88,7 +87,7 @@ class Redactor:
         ]
         structured = result.structured_content
         if structured is not None:
-            text = serialised if serialised is not None else repr(structured)
+            text = json.dumps(structured, ensure_ascii=False)
             if any(form in text for form in self.forms):
                 structured = self.value(structured)
         return result.model_copy(update={"content": content, "structured_content": structured})

@@ -138,10 +138,15 @@ class _Upstream:
             return self._authorize_url, self._token_url
         async with self._lock:
             if self._discovered is None:
-                response = await http.get(self.scheme.discovery_url)
-                found = response.json() if response.status_code == 200 else None
+                try:
+                    response = await http.get(self.scheme.discovery_url)
+                    found = response.json() if response.status_code == 200 else None
+                except (httpx.HTTPError, ValueError):
+                    found = None
                 if not isinstance(found, dict):
-                    raise TokenError("invalid_request", "the identity provider is unreachable")
+                    raise ProviderUnavailableError(
+                        "invalid_request", "the identity provider is unreachable"
+                    )
                 self._discovered = found
         authorize = self._authorize_url or str(self._discovered.get("authorization_endpoint", ""))
         token = self._token_url or str(self._discovered.get("token_endpoint", ""))
@@ -510,9 +515,18 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
                 data=data,
                 headers={"Accept": "application/json", **self.upstream.client_auth()},
             )
+        except httpx.HTTPError:
+            raise ProviderUnavailableError(
+                "invalid_grant", "the identity provider did not answer"
+            ) from None
+        if response.status_code >= 500:
+            raise ProviderUnavailableError(
+                "invalid_grant", f"the identity provider failed ({response.status_code})"
+            )
+        try:
             body = response.json()
-        except (httpx.HTTPError, ValueError):
-            raise TokenError("invalid_grant", "the identity provider did not answer") from None
+        except ValueError:
+            body = None
         if response.status_code != 200 or not isinstance(body, dict):
             error = body.get("error") if isinstance(body, dict) else None
             raise TokenError("invalid_grant", str(error if isinstance(error, str) else "refused"))
@@ -740,6 +754,12 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
                     "client_id": self.upstream.client_id,
                 }
             )
+        except ProviderUnavailableError as exc:
+            logger.warning(
+                "the identity provider could not renew a user's token now (%s); the grant is kept",
+                exc.error_description,
+            )
+            return None
         except TokenError as exc:
             logger.warning("the identity provider refused to renew a user's token: %s", exc.error)
             await self._revoke_grant(gid)
@@ -802,6 +822,11 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
             Route("/oauth/callback", self.callback, methods=["GET"]),
             *kept,
         ]
+
+
+class ProviderUnavailableError(TokenError):
+    """The identity provider could not be reached, or failed (5xx, discovery): a passing
+    fault, so a user's grant is kept, unlike when the provider refuses (4xx)."""
 
 
 class _DocumentError(Exception):

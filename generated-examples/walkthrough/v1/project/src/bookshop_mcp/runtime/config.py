@@ -104,13 +104,8 @@ def public_hosts(public_url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def env_flag(env: Mapping[str, str], name: str) -> bool:
-    """A true/false variable; anything else stops the server naming it."""
-    raw = (env.get(name) or "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
-        return False
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    raise SystemExit(f"{name} must be true or false, not {env.get(name)!r}")
+    """A true/false variable, false when unset; anything else stops the server naming it."""
+    return _flag(env, name, False)
 
 
 def is_loopback(host: str) -> bool:

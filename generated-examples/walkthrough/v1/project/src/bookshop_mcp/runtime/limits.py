@@ -15,11 +15,13 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-from jsonschema import Draft202012Validator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:  # imported on the first call that validates (server.validator)
+    from jsonschema import Draft202012Validator
 
 __all__ = [
     "MAX_DEPTH",
