@@ -193,6 +193,7 @@ class Tool(_Frozen):
     fixed: dict[str, Any] = {}  # hidden arguments: handler parameter → value always sent
     keep_fields: tuple[str, ...] = ()  # reply fields kept (dotted paths); () keeps all
     tags: tuple[str, ...] = ()  # the operation's tags in the spec (search reads them)
+    search_phrases: tuple[str, ...] = ()  # how users ask for it (mapping; search reads them)
 
     @property
     def listed(self) -> dict[str, Any]:
@@ -231,6 +232,8 @@ class Tool(_Frozen):
             entry["uri"] = self.uri
         if self.scopes:
             entry["scopes"] = list(self.scopes)
+        if self.search_phrases:
+            entry["phrases"] = list(self.search_phrases)
         entry["tool"] = self.listed
         return entry
 

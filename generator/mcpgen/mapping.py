@@ -121,6 +121,14 @@ class OperationOverride(_Strict):
             "requirement lists, renamed by the top-level `scopes`."
         ),
     ] = None
+    search: Annotated[
+        list[Annotated[str, Field(max_length=300, pattern=r"\S")]],
+        Field(
+            description='Other ways users ask for this operation, in their words ("give a '
+            "customer their money back\" for a refund): compact exposure's `search_operations` "
+            "matches them as strongly as the title. Not shown to clients."
+        ),
+    ] = []
 
 
 class PromptArgument(_Strict):

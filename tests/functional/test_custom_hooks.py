@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -65,7 +66,9 @@ anyio.run(main)
 @pytest.mark.parametrize("exposure", ["tools", "compact"])
 def test_hooks_and_handwritten_tools(tmp_path: Path, exposure: str) -> None:
     mapping = tmp_path / "mcpgen.yaml"
-    mapping.write_text(f"exposure: {exposure}\n")
+    # A phrase in the user's words that no text of the spec shares (compact search reads it).
+    phrases = "operations:\n  listBooks:\n    search: [rummage through the catalogue]\n"
+    mapping.write_text(f"exposure: {exposure}\n{phrases}")
     out = tmp_path / "project"
     spec = ROOT / "specs/bookshop/openapi.yaml"
     argv = [sys.executable, "-m", "mcpgen", "generate", str(spec), "-o", str(out)]
@@ -78,7 +81,10 @@ def test_hooks_and_handwritten_tools(tmp_path: Path, exposure: str) -> None:
             '{"name": "get_book", "arguments": {"bookId": "nope"}})',
         ).replace(
             'client.call_tool("list_books", {})',
-            'client.call_tool("call_operation", {"name": "list_books", "arguments": {}})',
+            'client.call_tool("call_operation", {"name": "list_books", "arguments": {}})\n'
+            '        found = await client.call_tool("search_operations", '
+            '{"query": "rummage through the catalogue", "limit": 1})\n'
+            "        print(found.content[0].text)",
         )
     else:
         probe = PROBE
@@ -93,4 +99,7 @@ def test_hooks_and_handwritten_tools(tmp_path: Path, exposure: str) -> None:
     assert lines[0] == ("shout 9" if exposure == "tools" else "shout 4"), done.stderr
     assert lines[1] == "HI"
     assert lines[2] == "True Hint: list_books shows the ids that exist."
+    if exposure == "compact":
+        found = json.loads(lines[3])["operations"]
+        assert [op["name"] for op in found] == ["list_books"], "the mapping's phrase found it"
     assert log.last().query_params() == [("limit", "2")], "before_call filled the default"

@@ -283,3 +283,30 @@ def test_a_tool_is_read_with_its_arguments_descriptions_and_what_it_returns() ->
     assert argument_descriptions(None) == "" and returned_words({"type": "string"}) == ""
     index = SearchIndex([document, Document("get_other", "Get other")])
     assert index.search("currency amounts available", 5)[0][0][0].name == "get_balance"
+
+
+def test_phrases_from_the_mapping_find_an_operation_its_own_texts_do_not_name() -> None:
+    """The mapping's `search` phrases are read like the title: a request in the user's words
+    that shares no word with the operation finds it, and the phrase that says no more than the
+    request ranks its operation above one that only shares a word with it."""
+    refund = Document("post_refunds", "Create a refund", "Refunds a charge.", "/v1/refunds", "POST")
+    plain = SearchIndex([refund, Document("get_customer", "Retrieve a customer")])
+    assert [d.name for d, _ in plain.search("square things up with a buyer", 2)[0]] == []
+    phrased = SearchIndex(
+        [
+            Document(
+                "post_refunds",
+                "Create a refund",
+                "Refunds a charge.",
+                "/v1/refunds",
+                "POST",
+                phrases=("square things up with a buyer", "make good a customer's loss"),
+            ),
+            Document("get_customer", "Retrieve a customer"),
+        ]
+    )
+    assert [d.name for d, _ in phrased.search("square things up with a buyer", 2)[0]] == [
+        "post_refunds"
+    ]
+    ranked = phrased.search("a customer's loss", 2)[0]
+    assert [d.name for d, _ in ranked] == ["post_refunds", "get_customer"]

@@ -110,6 +110,23 @@ def test_overrides_rename_hide_and_cut(tmp_path: Path) -> None:
     assert tool.keep_fields == ("items.id", "items.title")
 
 
+def test_search_phrases_go_into_the_listing_and_blank_ones_are_located(tmp_path: Path) -> None:
+    project = translate(
+        tmp_path,
+        "operations:\n"
+        "  listBooks:\n"
+        "    search: ['what can I read', '  what   can I read ', 'browse the shelves']\n",
+    )
+    tool = next(t for t in project.tools if t.operation_id == "listBooks")
+    assert tool.search_phrases == ("what can I read", "browse the shelves")
+    assert tool.listing["phrases"] == ["what can I read", "browse the shelves"]
+    assert list(tool.listing)[-2:] == ["phrases", "tool"]  # the tool's bytes stay last
+    untouched = next(t for t in project.tools if t.operation_id == "getBook")
+    assert "phrases" not in untouched.listing
+    message = error_of(tmp_path, "operations:\n  listBooks:\n    search: ['ok', '   ']\n")
+    assert "mcpgen.yaml#/operations/listBooks/search/1 (line 3)" in message
+
+
 def test_override_of_an_unknown_operation_is_located(tmp_path: Path) -> None:
     message = error_of(tmp_path, "operations:\n  listBoks:\n    name: x\n")
     assert "mcpgen.yaml#/operations/listBoks (line 2)" in message

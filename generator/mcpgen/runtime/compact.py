@@ -124,7 +124,7 @@ class CompactServer(ResourceServer):
 
     def _documents(self) -> list[Document]:
         found = [
-            Document.of(entry.tool, entry.method, entry.path, entry.tags)
+            Document.of(entry.tool, entry.method, entry.path, entry.tags, entry.phrases)
             for entry in self.catalog
             if entry.kind == "tool"
         ]

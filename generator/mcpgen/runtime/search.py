@@ -67,6 +67,8 @@ PREFIX_MIN, PREFIX_EXTRA = 4, 3  # a term of 4+ letters finds terms up to 3 lett
 # Added for the share of a name's (a title's) terms the query asks for: of two tools that
 # both match, the one whose name says no more than the query wins.
 COVERAGE = {"name": 1.5, "title": 1.0}
+PHRASES_WEIGHT = 2.5  # the mapping's phrases for an operation: as strong as its title
+PHRASE_COVERAGE = 1.0  # added for the share of its best phrase's terms the query asks for
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ FIELDS = {
     "arguments": Field(0.5, 0.5),
     "returns": Field(0.4, 0.5),
     "parameters": Field(0.3, 0.75),  # the arguments' descriptions
+    "phrases": Field(PHRASES_WEIGHT, 0.75),  # how users ask for it (the mapping's `search`)
 }
 
 
@@ -277,10 +280,16 @@ class Document:
     arguments: str = ""  # argument names and enumerated values, space separated
     returns: str = ""  # the property names of what it returns, space separated
     parameters: str = ""  # the arguments' descriptions, one a line
+    phrases: tuple[str, ...] = ()  # how users ask for it, in their words (the mapping's `search`)
 
     @classmethod
     def of(
-        cls, tool: Mapping[str, Any], method: str, path: str, tags: tuple[str, ...] = ()
+        cls,
+        tool: Mapping[str, Any],
+        method: str,
+        path: str,
+        tags: tuple[str, ...] = (),
+        phrases: tuple[str, ...] = (),
     ) -> Document:
         """The document of a tool as tools/list shows it (its JSON)."""
         schema = tool.get("inputSchema")
@@ -294,6 +303,7 @@ class Document:
             arguments=argument_words(schema),
             returns=returned_words(tool.get("outputSchema")),
             parameters=argument_descriptions(schema),
+            phrases=phrases,
         )
 
     def shape(self) -> tuple[str, bool]:
@@ -321,6 +331,7 @@ class Document:
             "arguments": terms(self.arguments),
             "returns": terms(self.returns),
             "parameters": [t for line in self.parameters.splitlines() for t in _line_terms(line)],
+            "phrases": [t for phrase in self.phrases for t in terms(phrase)],
         }
 
 
@@ -392,8 +403,10 @@ class SearchIndex:
         every = []
         self._covered: list[dict[str, frozenset[str]]] = []
         self._shapes: list[tuple[str, bool]] = []
+        self._phrases: list[tuple[frozenset[str], ...]] = []
         for i, document in enumerate(self.documents):
             fields = document.fields()
+            self._phrases.append(tuple(frozenset(terms(p)) for p in document.phrases))
             every.append(fields)
             self._covered.append({name: frozenset(fields[name]) for name in COVERAGE})
             self._shapes.append(document.shape())
@@ -477,6 +490,9 @@ class SearchIndex:
                 if covered:
                     share = sum(asked.get(term, 0.0) for term in covered) / len(covered)
                     scores[i] += bonus * share
+            shares = [sum(asked.get(t, 0.0) for t in p) / len(p) for p in self._phrases[i] if p]
+            if shares:
+                scores[i] += PHRASE_COVERAGE * max(shares)
         if intent is not None:
             fit = INTENT_FIT[intent]
             for i in scores:

@@ -55,6 +55,9 @@ def apply_override(
         update["uri"] = override.uri
     if override.scopes is not None:
         update["scopes"] = tuple(sorted(set(override.scopes)))
+    if override.search:
+        phrases = (" ".join(phrase.split()) for phrase in override.search)
+        update["search_phrases"] = tuple(dict.fromkeys(phrases))
     return tool.model_copy(update=update)
 
 
