@@ -67,7 +67,7 @@ PREFIX_MIN, PREFIX_EXTRA = 4, 3  # a term of 4+ letters finds terms up to 3 lett
 # Added for the share of a name's (a title's) terms the query asks for: of two tools that
 # both match, the one whose name says no more than the query wins.
 COVERAGE = {"name": 1.5, "title": 1.0}
-PHRASES_WEIGHT = 2.5  # the mapping's phrases for an operation: as strong as its title
+PHRASES_WEIGHT = 1.5  # the mapping's phrases for an operation: as strong as the lead sentence
 PHRASE_COVERAGE = 1.0  # added for the share of its best phrase's terms the query asks for
 
 
@@ -88,7 +88,7 @@ FIELDS = {
     "arguments": Field(0.5, 0.5),
     "returns": Field(0.4, 0.5),
     "parameters": Field(0.3, 0.75),  # the arguments' descriptions
-    "phrases": Field(PHRASES_WEIGHT, 0.75),  # how users ask for it (the mapping's `search`)
+    "phrases": Field(PHRASES_WEIGHT, 0.5),  # how users ask for it (the mapping's `search`)
 }
 
 
