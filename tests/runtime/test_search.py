@@ -100,8 +100,18 @@ def test_synonyms_are_found_for_any_form_of_a_word() -> None:
         ("merge a pull request", "change"),
         ("stop a running workflow", "change"),
         ("refunding a charge", "change"),
-        ("kick a member out of the team", "change"),  # an unlisted verb, then "a"
+        ("block a member from the team", "change"),
+        ("flag a member of the team", "change"),  # an unlisted verb, then "a"
+        ("kick a member out of the team", "delete"),  # a verb split around its object
+        ("take Bob off the reviewers", "delete"),
+        ("set our billing address up", "create"),
         ("turn off a workflow", "change"),
+        ("switch the old webhook off", "change"),
+        ("payouts that failed this month", "read"),  # a plural noun first
+        ("a customer wants to leave at the end of the month, set that up", "create"),
+        ("the build is stuck; stop it", "change"),  # the last clause's verb
+        ("the deploy broke again - which checks failed?", "read"),
+        ("prices over $5,000", "read"),  # a comma inside a number ends no clause
         ("please", None),
     ],
 )

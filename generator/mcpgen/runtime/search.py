@@ -22,10 +22,13 @@ thing ("money" looks for "balance" and "funds" too, "my" for "authenticated", "b
 concept, that of its most frequent term (as Lucene's SynonymQuery does), so a rare synonym
 does not outweigh the word asked for.
 
-The query's verb (its first word, after "please", "I want to", "how do I") tells its intent:
-"show ...", "who ...", "how many ..." or a bare noun phrase read; "add ...", "remove ...",
+The query's verb (its first word, after "please", "I want to", "how do I"; in a query of
+several clauses, the verb that begins the last clause beginning with one: "a customer wants
+to leave at the end of the month, set that up") tells its intent: "show ...", "who ...",
+"how many ...", a plural noun or a bare noun phrase read; "add ...", "remove ...",
 "rename ..." create, delete, update; "merge a ...", "refund a ..." (any verb before "a",
-"the"...) change something. The verb brings in its API verbs ("remove": "delete"), and the
+"the"...) change something. A verb split around its object stands for the one it means
+("take Bob off the list": remove, "set it up": create, "turn it off": disable). The verb brings in its API verbs ("remove": "delete"), and the
 intent is matched against each operation's HTTP method and the shape of its path: a write
 ranks lower for a question, a read lower for an order, reading one thing lower when the
 query asks for several (a plural, "list", "all"), creating on an item lower than on a
@@ -181,6 +184,17 @@ SYNONYMS = (
     "limit quota",
     "plan subscription",
 )
+# Verbs split around their object ("take Bob off the list"): the verb they stand for.
+SPLIT_VERBS = tuple(
+    (re.compile(rf"\b(?:{verbs}) ((?:\w+ ){{0,3}}?){particle}\b"), meaning)
+    for verbs, particle, meaning in (
+        ("take|kick|throw", "(?:off|out)", "remove"),
+        ("set", "up", "create"),
+        ("turn|switch|shut", "off", "disable"),
+        ("turn|switch", "on", "enable"),
+    )
+)
+_CLAUSE_END = re.compile(r"[;:!?]|[,.](?=\s|$)|\s[-\u2013\u2014]\s")
 # Verbs that change something without being a plain create, update or delete.
 CHANGE = _word_set(
     """accept allow apply approve archive assign attach block capture charge close confirm
@@ -536,7 +550,34 @@ def _query_words(query: str) -> list[str]:
     text = " ".join(words(query))
     for phrase, verb in PHRASES.items():
         text = re.sub(rf"\b{phrase}\b", verb, text)
+    for pattern, verb in SPLIT_VERBS:
+        text = pattern.sub(rf"{verb} \1", text)
     return text.split()
+
+
+def _clauses(query: str) -> list[list[str]]:
+    """The query's words, clause by clause (split at punctuation that ends one)."""
+    found = [_query_words(part) for part in _CLAUSE_END.split(query)]
+    return [each for each in found if each] or [[]]
+
+
+def _verb_of(query: str) -> tuple[list[str], int]:
+    """The query's words and where its verb is: in the last clause that begins with a verb
+    or a question ("a customer wants to leave at the end of the month, set that up"), else
+    where `_verb_at` finds it in the whole query."""
+    found: list[str] = []
+    chosen = None
+    for clause in _clauses(query):
+        at = _verb_at(clause)
+        if at < len(clause) and _is_verb(clause[at]):
+            chosen = len(found) + at
+        found += clause
+    return found, _verb_at(found) if chosen is None else chosen
+
+
+def _is_verb(word: str) -> bool:
+    _, _, intents, changes = _vocabulary()
+    return word in _QUESTIONS or word in _AMOUNTS or stem(word) in intents or stem(word) in changes
 
 
 def _verb_at(found: Sequence[str]) -> int:
@@ -558,8 +599,7 @@ def query_concepts(query: str) -> list[dict[str, float]]:
     Stop words are no concept, but still bring their synonyms ("my" asks for
     "authenticated")."""
     verbs, synonyms, _, _ = _vocabulary()
-    found = _query_words(query)
-    verb = _verb_at(found)
+    found, verb = _verb_of(query)
     concepts: list[dict[str, float]] = []
     seen: set[str] = set()
     for at, word in enumerate(found):
@@ -587,8 +627,7 @@ def query_intent(query: str) -> str | None:
     """What the query asks to do, from its verb: "read", "create", "update", "delete",
     "change" (another write), or None for a query of fillers only."""
     _, _, intents, changes = _vocabulary()
-    found = _query_words(query)
-    at = _verb_at(found)
+    found, at = _verb_of(query)
     if at >= len(found):
         return None
     verb = found[at]
@@ -598,6 +637,8 @@ def query_intent(query: str) -> str | None:
         return intents[stem(verb)]
     if stem(verb) in changes:
         return "change"
+    if verb not in STOP_WORDS and _plural(verb):
+        return "read"  # a plural noun first: "payouts that failed this month"
     if at + 1 < len(found) and found[at + 1] in _OBJECTS:
         return "change"  # a verb not listed: "kick a member out"
     return "read"  # a noun phrase: "open issues of a repository"
