@@ -46,6 +46,8 @@ class PlanRow:
     source: str
     tokens: int  # what a model reads: name, description, input schema
     wire_bytes: int  # the whole tools/list entry
+    title: str = ""
+    search_phrases: int = 0  # the mapping's `search` phrases (compact search reads them)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,17 @@ def make_plan(project: Project, report: Report, *, spec: str, mapping: str | Non
         if tool.operation_id:
             source += f" ({tool.operation_id})"
         model = _tokens(_bytes(model_entry(tool)))
-        rows.append(PlanRow(tool.name, tool.kind, source, model, _bytes(listed_entry(tool))))
+        rows.append(
+            PlanRow(
+                tool.name,
+                tool.kind,
+                source,
+                model,
+                _bytes(listed_entry(tool)),
+                tool.title,
+                len(tool.search_phrases),
+            )
+        )
     tools = [r for r in rows if r.kind == "tool"]
     compact = project.exposure == "compact"
     listed = 3 if compact else len(tools)

@@ -61,6 +61,18 @@ def test_plan_table_and_json_agree() -> None:
         assert 0 < row["tokens"] * BYTES_PER_TOKEN < row["wire_bytes"] + BYTES_PER_TOKEN
 
 
+def test_plan_json_is_a_worklist_for_search_phrases(tmp_path: Path) -> None:
+    """Each row says the operation's title and how many search phrases the mapping gives it:
+    what a team (or a model) needs to write phrases for the operations that have none."""
+    mapping = tmp_path / "mcpgen.yaml"
+    mapping.write_text("operations:\n  getBook:\n    search: [look a book up, book details]\n")
+    done = mcpgen("plan", str(BOOKSHOP), "-m", str(mapping), "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {row["name"]: row for row in json.loads(done.stdout)["rows"]}
+    assert (rows["get_book"]["title"], rows["get_book"]["search_phrases"]) == ("Get a book", 2)
+    assert rows["list_books"]["search_phrases"] == 0
+
+
 def test_plan_warns_over_client_caps(tmp_path: Path) -> None:
     spec = big_spec(tmp_path, 130)
     done = mcpgen("plan", str(spec))

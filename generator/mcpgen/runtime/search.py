@@ -28,8 +28,9 @@ to leave at the end of the month, set that up") tells its intent: "show ...", "w
 "how many ...", a plural noun or a bare noun phrase read; "add ...", "remove ...",
 "rename ..." create, delete, update; "merge a ...", "refund a ..." (any verb before "a",
 "the"...) change something. A verb split around its object stands for the one it means
-("take Bob off the list": remove, "set it up": create, "turn it off": disable). The verb brings in its API verbs ("remove": "delete"), and the
-intent is matched against each operation's HTTP method and the shape of its path: a write
+("take Bob off the list": remove, "set it up": create, "turn it off": disable). The verb
+brings in its API verbs ("remove": "delete"), and the intent is matched against each
+operation's HTTP method and the shape of its path: a write
 ranks lower for a question, a read lower for an order, reading one thing lower when the
 query asks for several (a plural, "list", "all"), creating on an item lower than on a
 collection. Of two operations that match, the one whose name and title say no more than the
