@@ -16,19 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import render
 from .digests import inputs_digest, output_digest, template_digest
 from .errors import McpgenError
 from .files import RenderedFile
+from .load import InputFiles, Source
 from .naming import project_names
 from .records import TOOLS_PATH, Base, Digests, load_base, load_digests
 from .regen.inputs import Inputs
 
 __all__ = ["Last", "digest_of_inputs", "last_generation", "unchanged"]
-
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -49,42 +46,46 @@ class Last:
         }
 
 
-def last_generation(project: Path) -> Last | None:
-    """The last generation when its records agree with each other; None otherwise (then
-    nothing is reused). An unreadable base is the merge's error, raised as usual."""
+def last_generation(project: Path) -> tuple[Last | None, Base | None]:
+    """The last generation when its records agree with each other (None otherwise: then
+    nothing is reused), and the base as it was loaded for that (None when there is none, or
+    no usable digests to check it against). An unreadable base is the merge's error, raised
+    as usual."""
     digests = load_digests(project)
     if digests is None:
-        return None
+        return None, None
     base = load_base(project)
     try:
         tools = (project / TOOLS_PATH).read_bytes()
     except OSError:
-        return None
+        return None, base
     if base is None or output_digest(base.files, tools) != digests.output:
-        return None
-    return Last(digests, base, tools)
+        return None, base
+    return Last(digests, base, tools), base
 
 
-def digest_of_inputs(project: Path, inputs: Inputs, name: str, refs: Sequence[str]) -> str | None:
-    """The digest of a run's inputs: the spec, the files its `$ref`s bundled (`refs`,
-    relative to the project), the mapping, and `name`, the server name it generates.
-    None when one of those files cannot be read (the run then finds out why)."""
-    try:
-        files = [inputs.spec.read_bytes(), *((project / ref).read_bytes() for ref in refs)]
-        mapping = inputs.mapping.read_bytes() if inputs.mapping is not None else None
-    except OSError:
-        return None
+def digest_of_inputs(spec: Sequence[bytes], mapping: bytes | None, name: str) -> str:
+    """The digest of a run's inputs: the bytes of the spec and of the files its `$ref`s
+    bundled (in that order), the mapping's, and `name`, the server name it generates."""
     template = template_digest(render.template_dir(), render.RUNTIME)
-    return inputs_digest(template, files, mapping, name)
+    return inputs_digest(template, spec, mapping, name)
 
 
-def unchanged(project: Path, inputs: Inputs, last: Last) -> str | None:
+def unchanged(
+    project: Path, inputs: Inputs, last: Last, files: InputFiles, mapping: Source | None
+) -> str | None:
     """The server name, when this run's inputs are the last generation's (nothing to render);
-    None when they may differ, or a user-owned file must be created again."""
-    name = _expected_name(inputs)
+    None when they may differ, or a user-owned file must be created again. The spec and the
+    files it bundled last time are read through `files`, `mapping` is the mapping file as
+    this run read it."""
+    name = _expected_name(inputs, mapping)
     if name is None:
         return None
-    digest = digest_of_inputs(project, inputs, name, last.digests.refs)
+    try:
+        spec = [files.read(inputs.spec), *(files.read(project / ref) for ref in last.digests.refs)]
+    except OSError:  # the run finds out why, and says so
+        return None
+    digest = digest_of_inputs(spec, mapping.raw if mapping is not None else None, name)
     if digest != last.digests.inputs:
         return None
     if not all((project / path).is_file() for path in last.digests.owned):
@@ -92,13 +93,13 @@ def unchanged(project: Path, inputs: Inputs, last: Last) -> str | None:
     return name
 
 
-def _expected_name(inputs: Inputs) -> str | None:
+def _expected_name(inputs: Inputs, mapping: Source | None) -> str | None:
     """The server name this run will generate, without translating: the given name, else
     the mapping's, else the recorded one (as `pipeline` chooses). None when unsure."""
     if inputs.name is not None:
         return _clean(inputs.name)
-    if inputs.mapping is not None:
-        named = _mapping_name(inputs.mapping)
+    if mapping is not None:
+        named = _mapping_name(mapping.data)
         if named is None:
             return None
         if named:
@@ -113,12 +114,8 @@ def _clean(name: str) -> str | None:
         return None
 
 
-def _mapping_name(mapping: Path) -> str | None:
-    """The mapping's `server.name`: "" when it names none, None when it cannot be read."""
-    try:
-        data: Any = yaml.load(mapping.read_text(encoding="utf-8-sig"), Loader=_YAML_LOADER)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
+def _mapping_name(data: Any) -> str | None:
+    """The mapping's `server.name`: "" when it names none, None when it is not a name."""
     if data is None:
         return ""
     server = data.get("server") if isinstance(data, dict) else None

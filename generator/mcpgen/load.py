@@ -15,20 +15,49 @@ import yaml
 
 from .errors import McpgenError, escape_pointer
 
-__all__ = ["Source", "load_document", "parse_text"]
+__all__ = ["InputFiles", "Source", "load_document", "parse_text", "read_source"]
 
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 BUNDLE_KEY = "x-mcpgen-bundled"
 
 
+class InputFiles:
+    """The files one run reads its inputs from, each read once.
+
+    A run records a digest of its inputs, and the next run trusts that digest to mean "the
+    same output": it must be the digest of the bytes the output was made from. Every read of
+    an input in one run goes through one `InputFiles`, so a later look at a file (the spec,
+    a file its `$ref`s name, the mapping) sees the bytes of the first, even when the file
+    changed on disk in between.
+    """
+
+    def __init__(self) -> None:
+        self._read: dict[Path, bytes | OSError] = {}
+
+    def read(self, path: Path) -> bytes:
+        """The file's bytes, as first read in this run; its OSError when it could not be."""
+        key = path.resolve()
+        if key not in self._read:
+            try:
+                self._read[key] = path.read_bytes()
+            except OSError as exc:
+                self._read[key] = exc
+        found = self._read[key]
+        if isinstance(found, OSError):
+            raise found
+        return found
+
+
 @dataclass
 class Source:
-    """A loaded document: its data, where it came from, and a lazy pointer → line lookup."""
+    """A loaded document: its data, the bytes it was parsed from, where it came from, and a
+    lazy pointer → line lookup."""
 
     path: Path
     display: str
     text: str
     data: Any
+    raw: bytes = field(repr=False)  # the file's bytes, as read: what the inputs digest hashes
     _lines: _Lines | None = field(default=None, repr=False)
     # "/x-mcpgen-bundled/<n>" → the file bundled there (only the main document has any)
     bundled: dict[str, Source] = field(default_factory=dict, repr=False)
@@ -36,6 +65,11 @@ class Source:
     @property
     def is_json(self) -> bool:
         return self.text.lstrip()[:1] in ("{", "[")
+
+    @property
+    def contents(self) -> tuple[bytes, ...]:
+        """The bytes of this document, then of each file bundled into it (as bundled)."""
+        return (self.raw, *(source.raw for source in self.bundled.values()))
 
     def line_of(self, pointer: str) -> int | None:
         """The 1-based line where the node at `pointer` starts, or its nearest located parent."""
@@ -76,10 +110,11 @@ def parse_text(text: str, display: str) -> Any:
         raise McpgenError.single("syntax", f"invalid YAML: {exc}", file=display) from None
 
 
-def read_source(path: Path, display: str | None = None) -> Source:
+def read_source(path: Path, display: str | None = None, files: InputFiles | None = None) -> Source:
+    """Read and parse one file (through `files`, when given, so it is read once a run)."""
     shown = display or str(path)
     try:
-        raw = path.read_bytes()
+        raw = files.read(path) if files is not None else path.read_bytes()
     except FileNotFoundError:
         raise McpgenError.single("not-found", "no such file", file=shown) from None
     except OSError as exc:
@@ -90,20 +125,24 @@ def read_source(path: Path, display: str | None = None) -> Source:
         raise McpgenError.single(
             "encoding", f"not UTF-8 text (byte {exc.start})", file=shown
         ) from None
-    return Source(path=path, display=shown, text=text, data=parse_text(text, shown))
+    return Source(path=path, display=shown, text=text, data=parse_text(text, shown), raw=raw)
 
 
-def load_document(path: Path, display: str | None = None) -> Source:
+def load_document(
+    path: Path, display: str | None = None, files: InputFiles | None = None
+) -> Source:
     """Load the main document and bundle every relative-file `$ref` into it.
 
     A reference such as `schemas/pet.yaml#/Pet` is copied under `/x-mcpgen-bundled/<n>/...`
     and rewritten to a local pointer, so later stages only ever see `#/...` references.
+    Every file is read through `files` (a fresh `InputFiles` when None): once.
     """
-    source = read_source(path, display)
+    files = files if files is not None else InputFiles()
+    source = read_source(path, display, files)
     if not isinstance(source.data, dict):
         raise source.error("not-openapi", "the document must be a mapping (an OpenAPI object)", "")
     if _may_refer_out(source.text):
-        _Bundler(source).run()
+        _Bundler(source, files).run()
     return source
 
 
@@ -121,8 +160,9 @@ def _may_refer_out(text: str) -> bool:
 
 
 class _Bundler:
-    def __init__(self, main: Source) -> None:
+    def __init__(self, main: Source, files: InputFiles) -> None:
         self.main = main
+        self.input_files = files
         self.files: dict[Path, Source] = {main.path.resolve(): main}
         self.slots: dict[Path, str] = {}
 
@@ -152,7 +192,7 @@ class _Bundler:
             shown = str(Path(owner.display).parent / target)
             if not file.is_file():
                 raise owner.error("ref-file", f"$ref '{ref}' names a missing file", pointer)
-            external = read_source(file, shown)
+            external = read_source(file, shown, self.input_files)
             self.files[file] = external
             slot = str(len(self.slots))
             self.main.data.setdefault(BUNDLE_KEY, {})[slot] = external.data

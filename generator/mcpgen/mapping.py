@@ -25,6 +25,7 @@ __all__ = [
     "PromptSpec",
     "Rule",
     "ServerSettings",
+    "check_mapping",
     "load_mapping",
     "mapping_json_schema",
 ]
@@ -242,11 +243,16 @@ def load_mapping(path: Path | None, display: str | None = None) -> tuple[Mapping
     if path is None:
         return Mapping(), None
     source = read_source(path, display)
+    return check_mapping(source), source
+
+
+def check_mapping(source: Source) -> Mapping:
+    """The mapping a read mapping file holds, checked; located errors when it is not one."""
     data = source.data if source.data is not None else {}
     if not isinstance(data, dict):
         raise source.error("mapping", "the mapping file must be a YAML mapping", "")
     try:
-        return Mapping.model_validate(data), source
+        return Mapping.model_validate(data)
     except ValidationError as exc:
         raise McpgenError(_diagnostics(source, exc)) from None
 

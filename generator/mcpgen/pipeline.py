@@ -12,7 +12,6 @@ render. Any other run reuses the operation modules and models whose sources did 
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -28,7 +27,7 @@ from .digests import output_digest, source_digest, template_digest
 from .errors import Diagnostic, Level, McpgenError, Report, diagnostic_json
 from .files import RenderedFile
 from .incremental import Last, digest_of_inputs, last_generation, unchanged
-from .load import load_document, read_source
+from .load import InputFiles, Source, load_document, read_source
 from .migrations import custom_import_warnings, moves_for
 from .naming import project_names
 from .progress import Progress
@@ -44,7 +43,14 @@ from .records import (
     load_base,
     load_tools,
 )
-from .regen import MergeResult, apply, find_conflict_markers, is_stale, pending_moves
+from .regen import (
+    MergeResult,
+    apply,
+    base_files,
+    find_conflict_markers,
+    is_stale,
+    pending_moves,
+)
 from .regen.inputs import Inputs, is_newer, record_inputs, relative, resolve
 from .render import Tree, models_path, operation_path, render_tree
 
@@ -85,6 +91,7 @@ class Generated:
     report: Report
     sources: Mapping[str, str] = field(default_factory=dict)  # path → source digest
     spec_files: tuple[Path, ...] = ()  # the spec, then each file its $refs bundled
+    inputs: str = ""  # the digest of the inputs, as read for this generation
 
 
 @dataclass(frozen=True)
@@ -187,25 +194,23 @@ def generate_tree(
     spec_path: Path,
     options: TranslateOptions,
     display: str | None = None,
-    mapping: Path | None = None,
     last: Last | None = None,
+    files: InputFiles | None = None,
 ) -> Generated:
     """Everything short of writing: the IR and the finished, formatted file tree.
 
-    A `mapping` file, when given, replaces `options.mapping`. Operation modules and models
-    whose sources are those `last` recorded are taken from its base, not rendered again.
-    The spec is validated in a second process while it is translated.
+    Operation modules and models whose sources are those `last` recorded are taken from its
+    base, not rendered again. The spec and the files it refers to are read through `files`
+    (the run's, when it read some of them already): the inputs digest of the result is that
+    of the bytes it was made from. The spec is validated in a second process while it is
+    translated.
     """
-    from .mapping import load_mapping
     from .spec import start_validation
 
-    if mapping is not None:
-        model, source = load_mapping(mapping, os.path.normpath(mapping))
-        options = replace(options, mapping=model, mapping_source=source)
     report = Report()
     progress = Progress()
     progress.step(f"loading {display or spec_path}")
-    spec, validation = start_validation(load_document(spec_path, display))
+    spec, validation = start_validation(load_document(spec_path, display, files))
     template = template_digest(render.template_dir(), render.RUNTIME)
     models: _Models | None = None
     try:
@@ -233,8 +238,10 @@ def generate_tree(
         if models is not None:
             models.close()
     progress.step(f"merging {len(tree)} files")
-    files = (spec.source.path, *(s.path for s in spec.source.bundled.values()))
-    return Generated(project, tree, report, sources, files)
+    paths = (spec.source.path, *(s.path for s in spec.source.bundled.values()))
+    mapping = options.mapping_source.raw if options.mapping_source is not None else None
+    inputs = digest_of_inputs(spec.source.contents, mapping, project.server_name)
+    return Generated(project, tree, report, sources, paths, inputs)
 
 
 class _Models:
@@ -286,14 +293,11 @@ def _translate(spec: Spec, options: TranslateOptions, report: Report) -> Project
 
 def plan(spec_path: Path, options: TranslateOptions, mapping: Path | None = None) -> Plan:
     """`mcpgen plan`: load, validate and translate (nothing is rendered), then tabulate."""
-    from .mapping import load_mapping
     from .plan import make_plan
     from .translate import translate_project
 
-    source = None
-    if mapping is not None:
-        model, source = load_mapping(mapping, os.path.normpath(mapping))
-        options = replace(options, mapping=model, mapping_source=source)
+    source = _read_mapping(mapping, InputFiles())
+    options = _with_mapping(options, source)
     report = Report()
     spec = load_spec(spec_path)
     project = translate_project(spec, options, report)
@@ -312,27 +316,31 @@ def generate(
     """Generate into `project_dir`, merging with what is there; missing inputs are taken
     from the project's record, given ones override it and are recorded."""
     inputs = resolve(project_dir, spec, mapping, name)
+    files = InputFiles()  # every input is read once, through this
     first = not (project_dir / BASE_PATH).exists()
-    last = last_generation(project_dir) if not first else None
-    same = unchanged(project_dir, inputs, last) if last is not None else None
+    last, base = last_generation(project_dir) if not first else (None, None)
+    mapping_file = _read_mapping(inputs.mapping, files)
+    same = unchanged(project_dir, inputs, last, files, mapping_file) if last is not None else None
+    patterns = user_owned_patterns()
     if last is not None and same is not None:
         rendered, records, server, agents, problems = _again(project_dir, inputs, last, same)
         generated = None
         warnings = _replayed(project_dir, last)
     else:
-        generated = _generate_from(inputs, last)
+        generated = _generate_from(inputs, last, files, mapping_file)
         summaries = summarize(generated.project)
         agents, problems = _agent_changes(project_dir, summaries)
         rendered = _rendered(generated.tree)
-        records = _records(project_dir, inputs, generated, summaries)
+        records = _records(project_dir, inputs, generated, rendered, summaries, patterns)
         server, warnings = Server.of(generated.project), tuple(generated.report.warnings)
     merge = apply(
         project_dir,
         rendered,
-        user_owned=user_owned_patterns(),
+        user_owned=patterns,
         dry_run=dry_run,
         extra_files=records,
         moves=moves_for,
+        base=base,
     )
     return Outcome(
         server=server,
@@ -357,20 +365,24 @@ def check(project_dir: Path) -> Checked:
     if not project_dir.is_dir():
         raise McpgenError.single("not-found", "no such directory", file=str(project_dir))
     inputs = resolve(project_dir, None, None, None)
-    last = last_generation(project_dir)
-    base = last.base if last is not None else load_base(project_dir)
-    same = unchanged(project_dir, inputs, last) if last is not None else None
+    files = InputFiles()  # every input is read once, through this
+    last, loaded = last_generation(project_dir)
+    base = loaded if loaded is not None else load_base(project_dir)
+    mapping_file = _read_mapping(inputs.mapping, files)
+    same = unchanged(project_dir, inputs, last, files, mapping_file) if last is not None else None
     generated = None
     if last is not None and same is not None:
         _, records, server, agents, problems = _again(project_dir, inputs, last, same)
         stale = _pending(project_dir)
         warnings = _replayed(project_dir, last)
     else:
-        generated = _generate_from(inputs, last)
+        generated = _generate_from(inputs, last, files, mapping_file)
         summaries = summarize(generated.project)
         agents, problems = _agent_changes(project_dir, summaries)
-        stale = is_stale(project_dir, _rendered(generated.tree), base=base)
-        records = _records(project_dir, inputs, generated, summaries)
+        rendered = _rendered(generated.tree)
+        stale = is_stale(project_dir, rendered, base=base)
+        patterns = user_owned_patterns()
+        records = _records(project_dir, inputs, generated, rendered, summaries, patterns)
         server, warnings = Server.of(generated.project), tuple(generated.report.warnings)
     for path, content in sorted(records.items()):
         current = project_dir / path
@@ -411,19 +423,32 @@ def user_owned_patterns() -> tuple[str, ...]:
     return tuple(patterns)
 
 
-def _generate_from(inputs: Inputs, last: Last | None) -> Generated:
-    """Generate from `inputs`. The name: given, else the mapping's, else the recorded one (so a
-    changed `info.title` never renames the package), else one from `info.title`."""
-    from .mapping import load_mapping
+def _generate_from(
+    inputs: Inputs, last: Last | None, files: InputFiles, mapping: Source | None
+) -> Generated:
+    """Generate from `inputs` (`mapping`: its mapping file as read). The name: given, else the
+    mapping's, else the recorded one (so a changed `info.title` never renames the package),
+    else one from `info.title`."""
     from .translate import TranslateOptions
 
-    options = TranslateOptions(name=inputs.name)
-    if inputs.mapping is not None:
-        model, source = load_mapping(inputs.mapping, os.path.normpath(inputs.mapping))
-        options = replace(options, mapping=model, mapping_source=source)
+    options = _with_mapping(TranslateOptions(name=inputs.name), mapping)
     if options.name is None and not options.mapping.server.name and inputs.recorded:
         options = replace(options, name=inputs.recorded.name)
-    return generate_tree(inputs.spec, options, os.path.normpath(inputs.spec), last=last)
+    return generate_tree(inputs.spec, options, os.path.normpath(inputs.spec), last, files)
+
+
+def _read_mapping(path: Path | None, files: InputFiles) -> Source | None:
+    """The mapping file at `path`, read (through `files`) and parsed, not yet checked."""
+    return read_source(path, os.path.normpath(path), files) if path is not None else None
+
+
+def _with_mapping(options: TranslateOptions, mapping: Source | None) -> TranslateOptions:
+    """`options` with the mapping of a read mapping file, checked, when there is one."""
+    from .mapping import check_mapping
+
+    if mapping is None:
+        return options
+    return replace(options, mapping=check_mapping(mapping), mapping_source=mapping)
 
 
 def _again(
@@ -464,18 +489,22 @@ def _pending(project_dir: Path) -> list[str]:
 
 
 def _records(
-    project_dir: Path, inputs: Inputs, generated: Generated, summaries: Summaries
+    project_dir: Path,
+    inputs: Inputs,
+    generated: Generated,
+    rendered: Mapping[str, RenderedFile],
+    summaries: Summaries,
+    patterns: Sequence[str],
 ) -> dict[str, bytes]:
-    """What a run records under `.mcpgen/` besides the base."""
+    """What a run records under `.mcpgen/` besides the base (`rendered`: the generated tree;
+    `patterns`: the user-owned files' globs, as the merge is given them)."""
     project = generated.project
     tools = dump_tools(summaries)
-    patterns = user_owned_patterns()
-    owned = [p for p in generated.tree if any(fnmatch.fnmatchcase(p, g) for g in patterns)]
-    output = {p: RenderedFile(c, x) for p, (c, x) in generated.tree.items() if p not in owned}
+    output = base_files(rendered, patterns)  # exactly what the merge records as the base
+    owned = [path for path in rendered if path not in output]
     refs = [relative(path, project_dir) for path in generated.spec_files[1:]]
-    inputs_key = digest_of_inputs(project_dir, inputs, project.server_name, refs)
     digests = Digests(
-        inputs=inputs_key or "",
+        inputs=generated.inputs,
         output=output_digest(output, tools),
         files=generated.sources,
         owned=tuple(owned),

@@ -47,7 +47,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,7 @@ __all__ = [
     "dump_digests",
     "dump_inputs",
     "dump_tools",
+    "file_stamp",
     "load_base",
     "load_digests",
     "load_inputs",
@@ -96,6 +97,9 @@ class Base:
     unresolved: tuple[str, ...] = ()
     user_owned: tuple[str, ...] = ()
     moved: tuple[str, ...] = ()
+    # base.json as `load_base` found it (see `file_stamp`): a base loaded early in a run is
+    # used by its merge only while the file is still the one it was loaded from.
+    stamp: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -172,10 +176,11 @@ def dump_base(base: Base) -> bytes:
 
 def load_base(project: Path) -> Base | None:
     """The project's base, or None when it has none; McpgenError when it is unreadable."""
+    path = project / BASE_PATH
+    stamp = file_stamp(path)  # before reading: a change while it is read changes the stamp
     data = _load_strict(project, BASE_PATH, "bad-base", "base-too-new")
     if data is None:
         return None
-    path = project / BASE_PATH
     files = data.get("files")
     if not isinstance(files, dict):
         raise _bad(path, "'files' is not an object", "bad-base")
@@ -186,9 +191,21 @@ def load_base(project: Path) -> Base | None:
             unresolved=_strings(data, "unresolved"),
             user_owned=_strings(data, "user_owned"),
             moved=_strings(data, "moved"),
+            stamp=stamp,
         )
     except _UnusableError as exc:
         raise _bad(path, exc.why, "bad-base") from None
+
+
+def file_stamp(path: Path) -> tuple[int, ...] | None:
+    """What tells one version of a file from another without reading it: its device, inode,
+    size, and modification and change times (a write or a rename changes the change time,
+    which no user can set); None when it cannot be looked at."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _file_json(file: RenderedFile) -> dict[str, Any]:

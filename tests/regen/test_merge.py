@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from mcpgen.errors import McpgenError
-from mcpgen.regen import MergeResult, apply, find_conflict_markers, is_stale
+from mcpgen.records import load_base
+from mcpgen.regen import MergeResult, apply, engine, find_conflict_markers, is_stale
 from tests.regen.support import (
     USER_OWNED,
     commit_all,
@@ -373,3 +374,33 @@ def test_renamed_operation_is_a_delete_plus_an_add(tmp_path: Path) -> None:
     kept = (project / "src/books/tools/list_books.py").read_text()
     assert kept.startswith("<<<<<<< ours (project)\n")
     assert "query = {'n': 5}" in kept
+
+
+def test_a_base_loaded_by_the_caller_is_used_while_it_is_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "books"
+    apply(project, render(OPS), user_owned=USER_OWNED)
+    loaded = load_base(project)
+    assert loaded is not None
+
+    def read_again(project: Path) -> None:
+        raise AssertionError(f"{project}/.mcpgen/base.json was parsed again")
+
+    monkeypatch.setattr(engine, "load_base", read_again)
+    result = apply(project, render(OPS, timeout=60), user_owned=USER_OWNED, base=loaded)
+    assert actions(result)[TOOL] == "updated"
+    assert "TIMEOUT = 60" in (project / TOOL).read_text()
+
+
+def test_a_base_another_run_replaced_is_read_again(tmp_path: Path) -> None:
+    """A base loaded before another run merged is not that run's base: merging against it
+    would take the other run's output for a hand edit and keep it."""
+    project = tmp_path / "books"
+    apply(project, render(OPS), user_owned=USER_OWNED)
+    early = load_base(project)
+    apply(project, render(OPS, timeout=60), user_owned=USER_OWNED)  # the other run
+    result = apply(project, render(OPS), user_owned=USER_OWNED, base=early)
+    assert actions(result)[TOOL] == "updated"
+    assert "TIMEOUT = 30" in (project / TOOL).read_text()
+    assert is_stale(project, render(OPS)) == []

@@ -7,17 +7,23 @@ agrees with the base is never trusted.
 
 from __future__ import annotations
 
+import builtins
+import io
 import json
+import os
 import shutil
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from mcpgen import pipeline, render
+from mcpgen import pipeline, records, render
 from mcpgen.files import RenderedFile
 from mcpgen.ir import Project
-from mcpgen.records import DIGESTS_PATH
+from mcpgen.load import load_document
+from mcpgen.records import BASE_PATH, DIGESTS_PATH
 from mcpgen.render import Models, Tree
 from tests.regen_e2e.support import PACKAGE, PROJECT, SPEC, insert_after, mcpgen
 
@@ -136,3 +142,108 @@ def test_a_new_template_renders_everything(work: Path, monkeypatch: pytest.Monke
     outcome = pipeline.generate(work / PROJECT)
     assert outcome.generated is not None
     assert (work / PROJECT / "README.md").read_text().endswith("One more line.\n")
+
+
+def test_a_spec_saved_again_during_a_run_is_not_taken_as_generated(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inputs digest is that of the bytes the output came from, not of the file after
+    the run: a spec saved again while a run renders leaves the project stale."""
+    spec = work / SPEC
+    text = spec.read_text()
+    assert text.count("summary: Get a book") == 1
+    spec.write_text(text.replace("summary: Get a book", "summary: Fetch one book"))
+
+    def load_then_save_again(*args: Any, **kwargs: Any) -> Any:
+        loaded = load_document(*args, **kwargs)
+        spec.write_text(text.replace("summary: Get a book", "summary: Look up one book"))
+        return loaded
+
+    monkeypatch.setattr(pipeline, "load_document", load_then_save_again)
+    during = pipeline.generate(work / PROJECT)
+    monkeypatch.undo()
+    module = work / PROJECT / TOOLS / "get_book.py"
+    assert during.generated is not None
+    assert "Fetch one book" in module.read_text()
+
+    checked = mcpgen("check", PROJECT, "--json", cwd=work)
+    assert checked.code == 1, checked.output
+    report = checked.json()
+    assert report["inputs_unchanged"] is False
+    assert f"{TOOLS}/get_book.py would change" in report["stale"]
+
+    after = pipeline.generate(work / PROJECT)
+    assert after.generated is not None, "the spec changed since the last generation"
+    assert "Look up one book" in module.read_text()
+    assert mcpgen("check", PROJECT, cwd=work).code == 0
+    assert pipeline.generate(work / PROJECT).generated is None
+
+
+_CATEGORY = """\
+    Category:
+      type: object
+      required: [id, name]
+      properties:
+        id:
+          type: integer
+        name:
+          type: string
+"""
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[Path]]:
+    """How often each file is opened (by `open`, and by `pathlib`, which calls `io.open`)."""
+    counts: Counter[Path] = Counter()
+    real = io.open
+
+    def counting_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, str | os.PathLike):
+            counts[Path(os.fspath(file)).resolve()] += 1
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", counting_open)
+    monkeypatch.setattr(builtins, "open", counting_open)
+    yield counts
+
+
+def test_each_input_file_is_read_once_a_run(
+    work: Path, opened: Counter[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The spec, the file its `$ref` names and the mapping are read once by every run (the
+    digest check, the generation and its records share what was read); base.json is
+    parsed once."""
+    spec = work / SPEC
+    text = spec.read_text()
+    assert text.count(_CATEGORY) == 1
+    ref = '    Category:\n      $ref: "category.yaml#/schemas/Category"\n'
+    spec.write_text(text.replace(_CATEGORY, ref))
+    category = work / "specs" / "category.yaml"
+    category.write_text("schemas:\n" + _CATEGORY.replace("\n    ", "\n  ").removeprefix("  "))
+    mapping = work / "mcpgen.yaml"
+    mapping.write_text("server:\n  name: books\n")
+    inputs = [spec.resolve(), category.resolve(), mapping.resolve()]
+    loads: list[str] = []
+    real_load = records._load
+
+    def counting_load(project: Path, record: str) -> Any:
+        loads.append(record)
+        return real_load(project, record)
+
+    monkeypatch.setattr(records, "_load", counting_load)
+
+    def run(**given: Any) -> pipeline.Outcome:
+        opened.clear()
+        loads.clear()
+        outcome = pipeline.generate(work / PROJECT, **given)
+        assert [opened[path] for path in inputs] == [1, 1, 1], opened
+        assert loads.count(BASE_PATH) == 1
+        return outcome
+
+    assert run(mapping=mapping).generated is not None  # a new mapping and a $ref: a full run
+    assert run().generated is None  # unchanged: the digest check reads each input
+    spec.write_text(spec.read_text().replace("summary: Get a book", "summary: Fetch one book"))
+    changed = run()  # the digest check, then the generation, from the same reads
+    assert changed.generated is not None
+    assert "Fetch one book" in (work / PROJECT / TOOLS / "get_book.py").read_text()
+    assert run().generated is None

@@ -4,7 +4,14 @@ The public surface is `apply`, `is_stale` and `find_conflict_markers`, with the 
 they take and return. See `regeneration.md` for the rules.
 """
 
-from mcpgen.regen.engine import apply, find_conflict_markers, is_stale, pending_moves
+from mcpgen.regen.engine import (
+    apply,
+    base_files,
+    find_conflict_markers,
+    is_stale,
+    is_user_owned,
+    pending_moves,
+)
 from mcpgen.regen.model import (
     MOVED_SUFFIX,
     Action,
@@ -26,7 +33,9 @@ __all__ = [
     "Rendered",
     "RenderedFile",
     "apply",
+    "base_files",
     "find_conflict_markers",
     "is_stale",
+    "is_user_owned",
     "pending_moves",
 ]

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
 from mcpgen.errors import Diagnostic, Level, McpgenError
-from mcpgen.records import BASE_PATH, Base, dump_base, load_base
+from mcpgen.records import BASE_PATH, Base, dump_base, file_stamp, load_base
 from mcpgen.regen import gitops, transaction
 from mcpgen.regen.decide import SIDECAR_SUFFIX, Decision, decide, decide_moved, decide_user_owned
 from mcpgen.regen.lock import LOCK_PATH, check_unlocked, hold_lock
@@ -27,7 +27,14 @@ from mcpgen.regen.model import (
 )
 from mcpgen.regen.textutil import is_crlf
 
-__all__ = ["apply", "find_conflict_markers", "is_stale", "pending_moves"]
+__all__ = [
+    "apply",
+    "base_files",
+    "find_conflict_markers",
+    "is_stale",
+    "is_user_owned",
+    "pending_moves",
+]
 
 _META_DIR = ".mcpgen"
 _GITATTRIBUTES = ".gitattributes"
@@ -52,11 +59,14 @@ def apply(
     dry_run: bool = False,
     extra_files: Mapping[str, bytes] = _NO_EXTRA,
     moves: MoveRule | None = None,
+    base: Base | None = None,
 ) -> MergeResult:
     """Merge `rendered` into `project` like a careful `git merge`; see regeneration.md.
 
     `moves` names the files of an older layout whose edits are set aside rather than merged
-    (see `Move`)."""
+    (see `Move`). `base`, when given, is the project's base as the caller loaded it
+    (`load_base`): the merge uses it while base.json is still the file it was loaded from,
+    and reads the file again when another run, or a recovery, replaced it since."""
     _check_rendered(rendered)
     _check_extra(extra_files)
     _check_is_project(project)
@@ -66,10 +76,38 @@ def apply(
             check_unlocked(project)
             if transaction.is_pending(project):
                 raise _interrupted(project)
-        return _run(project, rendered, patterns, extra_files, moves, write=False)
+        return _run(
+            project,
+            _current_base(project, base),
+            rendered,
+            patterns,
+            extra_files,
+            moves,
+            write=False,
+        )
     with _meta_dir(project), hold_lock(project):
-        transaction.recover(project)
-        return _run(project, rendered, patterns, extra_files, moves, write=True)
+        if transaction.recover(project):
+            base = None
+        return _run(
+            project,
+            _current_base(project, base),
+            rendered,
+            patterns,
+            extra_files,
+            moves,
+            write=True,
+        )
+
+
+def is_user_owned(path: str, patterns: Sequence[str]) -> bool:
+    """Whether `path` is a user-owned file: one of the template's `_skip_if_exists` globs."""
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in patterns)
+
+
+def base_files(rendered: Rendered, patterns: Sequence[str]) -> dict[str, RenderedFile]:
+    """The files of `rendered` that the base records: all but the user-owned ones. The base
+    a merge writes, and any digest of it taken before the merge, both come from here."""
+    return {path: file for path, file in rendered.items() if not is_user_owned(path, patterns)}
 
 
 def is_stale(project: Path, rendered: Rendered, *, base: Base | None = None) -> list[str]:
@@ -82,7 +120,7 @@ def is_stale(project: Path, rendered: Rendered, *, base: Base | None = None) -> 
     base = base or load_base(project)
     if base is None:
         return [*reasons, f"not generated (no {BASE_PATH})"]
-    wanted = {path: file for path, file in rendered.items() if not _owned(path, base.user_owned)}
+    wanted = base_files(rendered, base.user_owned)
     for path in sorted(set(wanted) | set(base.files)):
         old, new = base.files.get(path), wanted.get(path)
         if old is None:
@@ -110,8 +148,20 @@ def find_conflict_markers(project: Path, *, base: Base | None = None) -> list[st
     return scan_markers(project, [*base.files, *base.unresolved])
 
 
+def _current_base(project: Path, loaded: Base | None) -> Base:
+    """`loaded` while base.json is still the file it was loaded from, else the file now."""
+    if (
+        loaded is not None
+        and loaded.stamp is not None
+        and loaded.stamp == file_stamp(project / BASE_PATH)
+    ):
+        return loaded
+    return load_base(project) or Base({})
+
+
 def _run(
     project: Path,
+    base: Base,
     rendered: Rendered,
     patterns: tuple[str, ...],
     extra_files: Mapping[str, bytes],
@@ -119,7 +169,6 @@ def _run(
     *,
     write: bool,
 ) -> MergeResult:
-    base = load_base(project) or Base({})
     left = scan_markers(project, [*base.files, *rendered, *base.unresolved])
     if left:
         raise _conflicts_remain(project, left)
@@ -149,7 +198,7 @@ def _plan(
     decisions = _decide_all(read, base, rendered, patterns, moves)
     if _GITATTRIBUTES not in rendered:
         _mark_base_generated(read, decisions)
-    generated = {path: file for path, file in rendered.items() if not _owned(path, patterns)}
+    generated = base_files(rendered, patterns)
     conflicted = [p for p, d in decisions.items() if d.change and d.change.action == "conflict"]
     unresolved = tuple(sorted(p for p in conflicted if p not in generated))
     aside = [p + MOVED_SUFFIX for p, d in decisions.items() if d.aside is not None]
@@ -208,7 +257,7 @@ def _decide_all(
         before = base.files.get(path)
         if path in moves and before is not None and ours is not None and ours != before:
             decisions[path] = decide_moved(moves[path], before, rendered.get(path), ours)
-        elif not _owned(path, patterns):
+        elif not is_user_owned(path, patterns):
             new = rendered.get(path)
             decisions[path] = decide(path, base.files.get(path), new, ours, gitops.merge_file)
         elif path in rendered:
@@ -299,10 +348,6 @@ def _check_parents(project: Path, path: str) -> None:
                 f"{full} is a file, but mcpgen needs a directory there for {path}",
                 file=str(full),
             )
-
-
-def _owned(path: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatchcase(path, pattern) for pattern in patterns)
 
 
 def _dirty_warning(repo: gitops.Repo | None) -> list[Diagnostic]:
