@@ -923,18 +923,36 @@ def throughput(project: Path, calls: int, results: Results) -> None:
         )
 
 
+PHRASES_DIR = BENCH_DIR / "search-phrases"
+
+
 def search_recall(spec: Spec, work: Path, results: Results) -> None:
-    """Compact search's recall on bench/search_eval.json, over the generated listing."""
-    project = work / f"ours-{spec.key}"
+    """Compact search's recall on bench/search_eval.json, over the generated listing: the
+    spec alone, then with the search phrases of bench/search-phrases/KEY.yaml."""
+    recall_of(spec, work / f"ours-{spec.key}", "spec alone", results)
+    phrases = PHRASES_DIR / f"{spec.key}.yaml"
+    if not phrases.is_file():
+        return
+    project = work / f"phrases-{spec.key}"
+    progress(f"{spec.title}: generating with {phrases.relative_to(ROOT)}")
+    mcpgen = Path(sys.executable).with_name("mcpgen")
+    argv = [str(mcpgen), "generate", str(spec.path), "-m", str(phrases), "-o", str(project)]
+    argv += ["--name", spec.key]
+    generated = partial(run_measured, argv, timeout=GENERATE_TIMEOUT, cwd=ROOT)
+    if attempt(results, f"{spec.title} generation with search phrases", generated) is not None:
+        recall_of(spec, project, f"with {phrases.relative_to(ROOT)}", results)
+
+
+def recall_of(spec: Spec, project: Path, variant: str, results: Results) -> None:
     if not project.is_dir():
         return
     argv = [sys.executable, str(BENCH_DIR / "search_recall.py")]
     argv += ["--package", f"{spec.key}_mcp", "--api", spec.key]
     env = dict(os.environ, PYTHONPATH=str(project / "src"))
-    progress(f"{spec.title}: search_operations recall")
+    progress(f"{spec.title}: search_operations recall, {variant}")
     done = attempt(
         results,
-        f"{spec.title} search recall",
+        f"{spec.title} search recall, {variant}",
         partial(run_measured, argv, timeout=GENERATE_TIMEOUT, env=env, cwd=ROOT),
     )
     if done is None:
@@ -944,6 +962,7 @@ def search_recall(spec: Spec, work: Path, results: Results) -> None:
         results.recall.append(
             Recall(
                 spec.title,
+                variant,
                 split,
                 figures["queries"],
                 figures["recall@1"],
@@ -971,6 +990,7 @@ def cpu_burner(on: bool) -> Iterator[None]:
 @dataclass
 class Recall:
     api: str
+    variant: str  # "spec alone", or the mapping of search phrases generated with
     split: str
     queries: int
     at1: float
@@ -1472,7 +1492,8 @@ def to_text(results: Results, meta: dict[str, Any]) -> str:
     if results.recall:
         lines += ["", "compact search_operations on bench/search_eval.json:", ""]
         lines += [
-            f"- {r.api} {r.split}: {r.queries} queries, recall@1 {r.at1:.2f}, recall@5 {r.at5:.2f}"
+            f"- {r.api}, {r.variant}, {r.split}: {r.queries} queries, "
+            f"recall@1 {r.at1:.2f}, recall@5 {r.at5:.2f}"
             for r in results.recall
         ]
     if results.notes:
