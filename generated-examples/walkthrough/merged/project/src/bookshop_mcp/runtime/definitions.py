@@ -12,7 +12,7 @@ import hashlib
 import importlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -179,6 +179,7 @@ class Listed:
     raw: bytes  # the tool's JSON as tools/list sends it
     uri: str | None = None
     scopes: tuple[str, ...] = ()  # what a caller's token needs (oauth modes)
+    phrases: tuple[str, ...] = ()  # how users ask for it (the mapping's `search`)
 
     @property
     def tool(self) -> dict[str, Any]:
@@ -253,7 +254,7 @@ class Catalog:
         """List `entry` as its (edited) module now defines it."""
         tool = self.load(entry.name)
         position = self.entries.index(entry)
-        edited = Listed.of(tool, entry.module, entry.tags)
+        edited = replace(Listed.of(tool, entry.module, entry.tags), phrases=entry.phrases)
         self.entries = (*self.entries[:position], edited, *self.entries[position + 1 :])
         self._by_name[entry.name] = edited
 
@@ -331,5 +332,6 @@ def _listed(line: bytes) -> tuple[Listed, str]:
         raw=line[at + len(_TOOL) : -1],
         uri=entry.get("uri"),
         scopes=tuple(str(s) for s in entry.get("scopes", ())),
+        phrases=tuple(str(p) for p in entry.get("phrases", ())),
     )
     return listed, str(entry["digest"])
