@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
@@ -71,32 +72,17 @@ def apply(
     _check_extra(extra_files)
     _check_is_project(project)
     patterns = tuple(sorted(set(user_owned)))
+    run = partial(_run, project, rendered=rendered, patterns=patterns, extra_files=extra_files)
     if dry_run:
         if project.is_dir():
             check_unlocked(project)
             if transaction.is_pending(project):
                 raise _interrupted(project)
-        return _run(
-            project,
-            _current_base(project, base),
-            rendered,
-            patterns,
-            extra_files,
-            moves,
-            write=False,
-        )
+        return run(_current_base(project, base), moves=moves, write=False)
     with _meta_dir(project), hold_lock(project):
         if transaction.recover(project):
             base = None
-        return _run(
-            project,
-            _current_base(project, base),
-            rendered,
-            patterns,
-            extra_files,
-            moves,
-            write=True,
-        )
+        return run(_current_base(project, base), moves=moves, write=True)
 
 
 def is_user_owned(path: str, patterns: Sequence[str]) -> bool:
