@@ -13,15 +13,17 @@ import functools
 import keyword
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, computed_field
+from pydantic import AfterValidator, BaseModel, ConfigDict, computed_field, model_validator
 
 __all__ = [
+    "CREDENTIAL_ROLES",
     "LISTING_FORMAT",
     "RUNTIME_MODULES",
     "Annotations",
     "Body",
     "Call",
     "Credential",
+    "CredentialRole",
     "Deploy",
     "Identifier",
     "JsonSchema",
@@ -270,24 +272,114 @@ class Tool(_Frozen):
         return Call(**{key: tuple(params) for key, params in grouped.items()})
 
 
+# The role each credential variable of a security scheme plays, in the order the runtime lists
+# them (`runtime.definitions.Scheme.variables`): api_key, the key; basic, user name then
+# password; bearer, the token; oauth2 (OAuth 2 and OpenID Connect), a ready access token, this
+# server's client ID and secret at the API's provider, then overrides of the token URL, the
+# authorization URL and the scopes the spec gives.
+CredentialRole = Literal[
+    "api_key",
+    "username",
+    "password",
+    "token",
+    "client_id",
+    "client_secret",
+    "token_url_override",
+    "authorize_url_override",
+    "scopes_override",
+]
+CREDENTIAL_ROLES: dict[str, tuple[CredentialRole, ...]] = {
+    "api_key": ("api_key",),
+    "basic": ("username", "password"),
+    "bearer": ("token",),
+    "oauth2": (
+        "token",
+        "client_id",
+        "client_secret",
+        "token_url_override",
+        "authorize_url_override",
+        "scopes_override",
+    ),
+}
+
+
 class Credential(_Frozen):
     env: str  # environment variable holding it
     description: str
+    # False for an override of a value the spec gives (unset, the spec's value holds); True
+    # when the way in it belongs to has nothing to fall back on without it
+    required: bool
 
 
 class SecurityScheme(_Frozen):
+    """One security scheme of the upstream API. Each credential variable is a field named for
+    its role (`CredentialRole`): exactly the roles of the scheme's kind are set, the others are
+    None, so templates name the variable they mean (`scheme.client_id.env`)."""
+
     key: str  # the scheme's name in components.securitySchemes
     kind: Literal["api_key", "bearer", "basic", "oauth2"]
     location: Literal["header", "query", "cookie"] = "header"
     param: str = "Authorization"  # header/query/cookie name for api keys
-    credentials: tuple[Credential, ...]
     description: str
+    api_key: Credential | None = None  # api_key: the key
+    username: Credential | None = None  # basic
+    password: Credential | None = None  # basic
+    token: Credential | None = None  # bearer: the token; oauth2: a ready access token
+    client_id: Credential | None = None  # oauth2: this server's client at the API's provider
+    client_secret: Credential | None = None  # oauth2
+    token_url_override: Credential | None = None  # oauth2: replaces token_url, code_token_url
+    authorize_url_override: Credential | None = None  # oauth2: replaces authorize_url
+    scopes_override: Credential | None = None  # oauth2: replaces scopes
     # oauth2 (OAuth 2 and OpenID Connect): endpoints from the spec's flows, "" when absent
     token_url: str = ""  # the clientCredentials flow's tokenUrl
     authorize_url: str = ""  # the authorizationCode flow's authorizationUrl
     code_token_url: str = ""  # the authorizationCode flow's tokenUrl
     discovery_url: str = ""  # openIdConnectUrl
     scopes: tuple[str, ...] = ()  # scopes requested upstream: those the tools need
+
+    @model_validator(mode="after")
+    def _roles_fit_the_kind(self) -> SecurityScheme:
+        expected = CREDENTIAL_ROLES[self.kind]
+        given = tuple(role for role, found in self._roles() if found is not None)
+        if given != expected:
+            raise ValueError(
+                f"a {self.kind} security scheme has the credentials {', '.join(expected)}, "
+                f"not {', '.join(given) or 'none'}"
+            )
+        return self
+
+    def _roles(self) -> tuple[tuple[CredentialRole, Credential | None], ...]:
+        return (
+            ("api_key", self.api_key),
+            ("username", self.username),
+            ("password", self.password),
+            ("token", self.token),
+            ("client_id", self.client_id),
+            ("client_secret", self.client_secret),
+            ("token_url_override", self.token_url_override),
+            ("authorize_url_override", self.authorize_url_override),
+            ("scopes_override", self.scopes_override),
+        )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        """Its credential variables, in the runtime's order for its kind (`CREDENTIAL_ROLES`)."""
+        return tuple(found for _, found in self._roles() if found is not None)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def proxy_credentials(self) -> tuple[Credential, ...]:
+        """What oauth-proxy mode reads to sign users in at the API's provider: this server's
+        client ID and secret, then the overrides of the spec's endpoints and scopes."""
+        found = (
+            self.client_id,
+            self.client_secret,
+            self.token_url_override,
+            self.authorize_url_override,
+            self.scopes_override,
+        )
+        return tuple(c for c in found if c is not None)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -305,7 +397,7 @@ class SecurityScheme(_Frozen):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def variables(self) -> tuple[str, ...]:
-        """The environment variables holding its credentials."""
+        """The environment variables holding its credentials, in the runtime's order."""
         return tuple(c.env for c in self.credentials)
 
 
@@ -499,8 +591,11 @@ class Project(_Frozen):
         but only the ready token of OAuth schemes (nothing to exchange at a token URL)."""
         found = {}
         for scheme in self.security:
-            for variable in scheme.variables[:1] if scheme.kind == "oauth2" else scheme.variables:
-                found[variable] = "test-" + variable.lower().replace("_", "-")
+            chosen = scheme.credentials
+            if scheme.kind == "oauth2" and scheme.token is not None:
+                chosen = (scheme.token,)
+            for credential in chosen:
+                found[credential.env] = "test-" + credential.env.lower().replace("_", "-")
         return dict(sorted(found.items()))
 
     @computed_field  # type: ignore[prop-decorator]

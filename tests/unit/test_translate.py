@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
+from pydantic import ValidationError
 
 from mcpgen.errors import Report
-from mcpgen.ir import Project, Tool
+from mcpgen.ir import (
+    CREDENTIAL_ROLES,
+    Credential,
+    CredentialRole,
+    Project,
+    SecurityScheme,
+    Tool,
+)
 from mcpgen.pipeline import load_spec
+from mcpgen.runtime.definitions import Scheme
 from mcpgen.translate import TranslateOptions, translate_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +72,7 @@ def test_bookshop_tools_and_arguments() -> None:
         "X-Request-Id",
     )
     assert project.base_url == "http://127.0.0.1:8000/v1"
-    assert [s.credentials[0].env for s in project.security] == ["UPSTREAM_API_KEY"]
+    assert [s.variables for s in project.security] == [("UPSTREAM_API_KEY",)]
 
 
 def test_annotations_follow_the_method(tmp_path: Path) -> None:
@@ -227,6 +236,143 @@ def test_parameters_a_security_scheme_fills_are_not_arguments(tmp_path: Path) ->
     ]
     warned = sorted(d.pointer or "" for d in report.warnings if d.code == "param-from-security")
     assert warned == [f"/paths/~1search/get/parameters/{i}" for i in range(3)]
+
+
+# Each kind of security scheme the translator reads, and the roles its variables are named for:
+# role -> (variable, required). Roles not listed must be None.
+_OAUTH_ROLES = {
+    "token": ("UPSTREAM_{}_TOKEN", True),
+    "client_id": ("UPSTREAM_{}_CLIENT_ID", True),
+    "client_secret": ("UPSTREAM_{}_CLIENT_SECRET", True),
+    "token_url_override": ("UPSTREAM_{}_TOKEN_URL", False),
+    "authorize_url_override": ("UPSTREAM_{}_AUTHORIZE_URL", False),
+    "scopes_override": ("UPSTREAM_{}_SCOPES", False),
+}
+_FLOW = {"tokenUrl": "https://id.example/token", "scopes": {"read": "Read", "write": "Write"}}
+_CODE = {**_FLOW, "authorizationUrl": "https://id.example/authorize"}
+SCHEMES: dict[str, tuple[dict[str, Any], dict[str, tuple[str, bool]], dict[str, Any]]] = {
+    "header": (
+        {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        {"api_key": ("UPSTREAM_HEADER_KEY", True)},
+        {"kind": "api_key", "location": "header", "param": "X-API-Key"},
+    ),
+    "query": (
+        {"type": "apiKey", "in": "query", "name": "api_key"},
+        {"api_key": ("UPSTREAM_QUERY_KEY", True)},
+        {"kind": "api_key", "location": "query", "param": "api_key"},
+    ),
+    "cookie": (
+        {"type": "apiKey", "in": "cookie", "name": "sid"},
+        {"api_key": ("UPSTREAM_COOKIE_KEY", True)},
+        {"kind": "api_key", "location": "cookie", "param": "sid"},
+    ),
+    "bearer": (
+        {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        {"token": ("UPSTREAM_BEARER_TOKEN", True)},
+        {"kind": "bearer"},
+    ),
+    "basic": (
+        {"type": "http", "scheme": "Basic"},
+        {
+            "username": ("UPSTREAM_BASIC_USERNAME", True),
+            "password": ("UPSTREAM_BASIC_PASSWORD", True),
+        },
+        {"kind": "basic"},
+    ),
+    "machine": (
+        {"type": "oauth2", "flows": {"clientCredentials": _FLOW}},
+        {role: (env.format("MACHINE"), required) for role, (env, required) in _OAUTH_ROLES.items()},
+        {
+            "kind": "oauth2",
+            "token_url": "https://id.example/token",
+            "authorize_url": "",
+            "flows": "client credentials",
+            "scopes": ("read",),
+        },
+    ),
+    "user": (
+        {
+            "type": "oauth2",
+            "flows": {
+                "authorizationCode": _CODE,
+                "implicit": {"authorizationUrl": "https://id.example/implicit", "scopes": {}},
+                "password": _FLOW,
+            },
+        },
+        {role: (env.format("USER"), required) for role, (env, required) in _OAUTH_ROLES.items()},
+        {
+            "kind": "oauth2",
+            "token_url": "",
+            "authorize_url": "https://id.example/authorize",
+            "code_token_url": "https://id.example/token",
+            "flows": "authorization code",
+            "scopes": ("read",),
+        },
+    ),
+    "oidc": (
+        {"type": "openIdConnect", "openIdConnectUrl": "https://id.example/.well-known/openid"},
+        {role: (env.format("OIDC"), required) for role, (env, required) in _OAUTH_ROLES.items()},
+        {
+            "kind": "oauth2",
+            "token_url": "",
+            "discovery_url": "https://id.example/.well-known/openid",
+            "flows": "OpenID Connect",
+            "scopes": ("read",),
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("key", sorted(SCHEMES))
+def test_each_credential_is_named_for_its_role(tmp_path: Path, key: str) -> None:
+    node, roles, fields = SCHEMES[key]
+    op = {
+        "operationId": "ping",
+        "security": [{key: ["read"]}],
+        "responses": {"204": {"description": "ok"}},
+    }
+    schemes = {key: node}
+    project = translate(tmp_path, {"/ping": {"get": op}}, components={"securitySchemes": schemes})
+    (scheme,) = project.security
+    for field, value in fields.items():
+        assert getattr(scheme, field) == value, field
+    named = {}
+    for role in get_args(CredentialRole):
+        credential = getattr(scheme, role)
+        assert credential is None or isinstance(credential, Credential)
+        if credential is not None:
+            named[role] = (credential.env, credential.required)
+    assert named == roles
+    # the list the tables iterate holds the same credentials, in the runtime's order
+    assert [c.env for c in scheme.credentials] == [
+        roles[r][0] for r in CREDENTIAL_ROLES[scheme.kind]
+    ]
+    assert scheme.variables == tuple(c.env for c in scheme.credentials)
+    runtime = Scheme(kind=scheme.kind, variables=scheme.variables)
+    if scheme.kind == "oauth2":
+        for role, (env, _) in roles.items():
+            assert runtime.variable(role.removesuffix("_override")) == env
+        proxy = ("client_id", "client_secret", "token_url_override", "authorize_url_override")
+        assert [c.env for c in scheme.proxy_credentials] == [
+            roles[r][0] for r in (*proxy, "scopes_override")
+        ]
+        token = roles["token"][0]
+        assert project.test_credentials == {token: "test-" + token.lower().replace("_", "-")}
+    else:
+        assert scheme.proxy_credentials == ()
+        assert set(project.test_credentials) == set(scheme.variables)
+
+
+@pytest.mark.parametrize(
+    ("kind", "roles"),
+    [("api_key", ("token",)), ("basic", ("username",)), ("oauth2", ("token",)), ("bearer", ())],
+)
+def test_a_scheme_must_name_exactly_the_roles_of_its_kind(
+    kind: str, roles: tuple[str, ...]
+) -> None:
+    given = {role: Credential(env="UPSTREAM_X", description="x", required=True) for role in roles}
+    with pytest.raises(ValidationError, match=f"a {kind} security scheme has the credentials"):
+        SecurityScheme(key="x", kind=kind, description="x", **given)
 
 
 def test_building_twice_gives_the_same_ir(tmp_path: Path) -> None:

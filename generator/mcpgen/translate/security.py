@@ -1,4 +1,5 @@
-"""Upstream credentials: one environment variable (or two, for basic) per security scheme."""
+"""Upstream credentials: the environment variables of each security scheme, named for their role
+(one for an API key or a bearer token, two for basic, six for OAuth 2 and OpenID Connect)."""
 
 from __future__ import annotations
 
@@ -60,16 +61,20 @@ def _scheme(key: str, node: dict[str, Any]) -> SecurityScheme | None:
             kind="api_key",
             location=where,
             param=name,
-            credentials=(Credential(env=env, description=f"API key sent as {where} `{name}`"),),
+            api_key=Credential(
+                env=env, description=f"API key sent as {where} `{name}`", required=True
+            ),
             description=described or f"API key in the {where} `{name}`",
         )
     if kind == "http" and str(node.get("scheme", "")).lower() == "basic":
         return SecurityScheme(
             key=key,
             kind="basic",
-            credentials=(
-                Credential(env=_env(key, "USERNAME"), description="HTTP basic user name"),
-                Credential(env=_env(key, "PASSWORD"), description="HTTP basic password"),
+            username=Credential(
+                env=_env(key, "USERNAME"), description="HTTP basic user name", required=True
+            ),
+            password=Credential(
+                env=_env(key, "PASSWORD"), description="HTTP basic password", required=True
             ),
             description=described or "HTTP basic authentication",
         )
@@ -77,7 +82,9 @@ def _scheme(key: str, node: dict[str, Any]) -> SecurityScheme | None:
         return SecurityScheme(
             key=key,
             kind="bearer",
-            credentials=(Credential(env=_env(key, "TOKEN"), description="Upstream bearer token"),),
+            token=Credential(
+                env=_env(key, "TOKEN"), description="Upstream bearer token", required=True
+            ),
             description=described or "Bearer bearer token",
         )
     if kind in ("oauth2", "openIdConnect"):
@@ -99,35 +106,39 @@ def _oauth2(key: str, kind: str, node: dict[str, Any], described: str) -> Securi
     discovery = _url(node.get("openIdConnectUrl")) if kind == "openIdConnect" else ""
     stem = snake(key).upper() or "API"
     stem = stem.removesuffix("_TOKEN")
-    credentials = (
-        Credential(env=f"UPSTREAM_{stem}_TOKEN", description="A ready upstream access token"),
-        Credential(
-            env=f"UPSTREAM_{stem}_CLIENT_ID",
-            description="This server's OAuth client ID at the API's provider",
-        ),
-        Credential(
-            env=f"UPSTREAM_{stem}_CLIENT_SECRET",
-            description="This server's OAuth client secret",
-        ),
-        Credential(
-            env=f"UPSTREAM_{stem}_TOKEN_URL",
-            description="Override of the token endpoint",
-        ),
-        Credential(
-            env=f"UPSTREAM_{stem}_AUTHORIZE_URL",
-            description="Override of the authorization endpoint (oauth-proxy)",
-        ),
-        Credential(
-            env=f"UPSTREAM_{stem}_SCOPES",
-            description="Override of the scopes requested upstream, space separated",
-        ),
-    )
     what = "OpenID Connect" if kind == "openIdConnect" else "OAuth 2"
     return SecurityScheme(
         key=key,
         kind="oauth2",
-        credentials=credentials,
         description=described or f"{what} access token",
+        token=Credential(
+            env=f"UPSTREAM_{stem}_TOKEN", description="A ready upstream access token", required=True
+        ),
+        client_id=Credential(
+            env=f"UPSTREAM_{stem}_CLIENT_ID",
+            description="This server's OAuth client ID at the API's provider",
+            required=True,
+        ),
+        client_secret=Credential(
+            env=f"UPSTREAM_{stem}_CLIENT_SECRET",
+            description="This server's OAuth client secret",
+            required=True,
+        ),
+        token_url_override=Credential(
+            env=f"UPSTREAM_{stem}_TOKEN_URL",
+            description="Override of the token endpoint",
+            required=False,
+        ),
+        authorize_url_override=Credential(
+            env=f"UPSTREAM_{stem}_AUTHORIZE_URL",
+            description="Override of the authorization endpoint (oauth-proxy)",
+            required=False,
+        ),
+        scopes_override=Credential(
+            env=f"UPSTREAM_{stem}_SCOPES",
+            description="Override of the scopes requested upstream, space separated",
+            required=False,
+        ),
         token_url=_url(client.get("tokenUrl")),
         authorize_url=_url(code.get("authorizationUrl")),
         code_token_url=_url(code.get("tokenUrl")),
