@@ -4,20 +4,31 @@ redaction of credentials from logs (mcpgen.runtime.redaction)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import anyio
 import httpx
 import pytest
 from jsonschema import Draft202012Validator
+from mcp.server.auth.provider import AccessToken
 from mcp.types import CallToolResult, TextContent
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mcpgen.runtime.config import Settings
-from mcpgen.runtime.limits import MAX_DEPTH, InputTooDeepError, check_arguments, problems
+from mcpgen.runtime.auth import AuthGate, StaticTokens
+from mcpgen.runtime.config import AuthConfig, Settings
+from mcpgen.runtime.limits import (
+    MAX_DEPTH,
+    InputTooDeepError,
+    buffered_body,
+    check_arguments,
+    problems,
+)
 from mcpgen.runtime.redaction import Redactor, redact_logs
 from mcpgen.runtime.server import ApiServer, create_http_app
 from tests.runtime.conftest import make_project
@@ -134,6 +145,176 @@ def test_a_body_over_the_cap_is_refused_before_it_is_parsed(mcp_url: str, declar
     assert "over the 100,000-byte limit (MCP_MAX_REQUEST_BYTES)" in reply.json()["error"]["message"]
     small = httpx.post(mcp_url, headers=HEADERS, json=LIST, timeout=5)
     assert small.status_code == 200
+
+
+# --- the body is read once, and MCP_MAX_REQUEST_BYTES is the only cap --------------------------
+
+MIB = 1024 * 1024
+TOKEN = "body-test-token-0123456789"
+
+
+class ScopedTokens(StaticTokens):
+    """Static tokens that carry scopes, so the auth gate looks into each body for the scopes
+    of the called tool (as it does for OAuth tokens) without an authorization server."""
+
+    scoped = True
+
+    async def verify(self, token: str) -> AccessToken:
+        access = await super().verify(token)
+        return access.model_copy(update={"scopes": ["items:read"]})
+
+
+def _measuring_server(settings: Settings) -> ApiServer:
+    server = ApiServer(make_project(), settings, [ITEM])
+
+    @server.tool(name="measure", description="The length and SHA-256 of a text.")
+    async def measure(text: str) -> str:
+        return f"{len(text)} {hashlib.sha256(text.encode()).hexdigest()}"
+
+    return server
+
+
+def _call(size: int) -> tuple[bytes, str]:
+    """A tools/call body of exactly `size` bytes, and the answer `measure` should give."""
+    shell = {"jsonrpc": "2.0", "id": 7, "method": "tools/call"}
+    empty = json.dumps({**shell, "params": {"name": "measure", "arguments": {"text": ""}}})
+    text = "".join(itertools.islice(itertools.cycle("abcdefghij"), size - len(empty)))
+    body = json.dumps({**shell, "params": {"name": "measure", "arguments": {"text": text}}})
+    assert len(body) == size
+    return body.encode(), f"{len(text)} {hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def _measured(reply: httpx.Response) -> str:
+    assert reply.status_code == 200, reply.text[:500]
+    result = reply.json()["result"]
+    assert not result.get("isError"), result
+    return str(result["content"][0]["text"])
+
+
+@pytest.fixture(scope="module")
+def six_mib_url() -> Iterator[str]:
+    app = create_http_app(_measuring_server(Settings(max_request_bytes=6 * MIB)))
+    with net.serve_in_thread(app) as url:
+        yield url + "/mcp"
+
+
+def test_a_cap_above_the_sdks_own_default_is_the_cap(six_mib_url: str) -> None:
+    """MCP_MAX_REQUEST_BYTES=6 MiB: a 5 MiB call (over the SDK's own 4 MiB default) reaches
+    the tool whole; 7 MiB is refused by the server's own 413, declared or chunked."""
+    body, expected = _call(5 * MIB)
+    reply = httpx.post(six_mib_url, headers=HEADERS, content=body, timeout=60)
+    assert _measured(reply) == expected
+    big, _ = _call(7 * MIB)
+    for content in (big, _chunks(big)):
+        refused = httpx.post(six_mib_url, headers=HEADERS, content=content, timeout=60)
+        assert refused.status_code == 413
+        assert refused.headers["content-type"] == "application/json"
+        assert refused.json() == {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {
+                "code": -32600,
+                "message": "Request body over the 6,291,456-byte limit (MCP_MAX_REQUEST_BYTES)",
+            },
+        }
+
+
+@pytest.mark.parametrize("verifier", [StaticTokens, ScopedTokens])
+def test_a_large_body_reaches_the_tool_whole_behind_the_auth_gate(
+    verifier: type[StaticTokens],
+) -> None:
+    """Bearer tokens, with and without scopes (with scopes the gate reads the body for the
+    called tool's scopes): the 5 MiB argument arrives intact, and a token is still needed."""
+    auth = AuthConfig(mode="bearer", bearer_tokens=(TOKEN,))
+    app = create_http_app(_measuring_server(Settings(max_request_bytes=6 * MIB, auth=auth)))
+    (gate,) = [m for m in app.user_middleware if m.cls is AuthGate]  # type: ignore[comparison-overlap]
+    gate.kwargs["verifier"] = verifier([TOKEN])
+    body, expected = _call(5 * MIB)
+    with net.serve_in_thread(app) as base:
+        url = base + "/mcp"
+        headers = {**HEADERS, "authorization": f"Bearer {TOKEN}"}
+        for content in (body, _chunks(body)):
+            reply = httpx.post(url, headers=headers, content=content, timeout=60)
+            assert _measured(reply) == expected
+        refused = httpx.post(url, headers=HEADERS, content=body, timeout=60)
+        assert refused.status_code == 401
+
+
+@dataclass
+class Tap:
+    """What crossed the socket's `receive` (outermost) and what the SDK's handler got."""
+
+    pulled: list[tuple[str, int]] = field(default_factory=list)  # (type, body bytes)
+    calls_before_answer: int = 0
+    answered: bool = False
+    shared: list[bytes] = field(default_factory=list)  # the body layers share, per request
+    delivered: list[bytes] = field(default_factory=list)  # bodies the SDK's handler read
+
+
+def _tapped_app(auth: AuthConfig, tap: Tap) -> ASGIApp:
+    server = _measuring_server(Settings(max_request_bytes=6 * MIB, auth=auth))
+    app = create_http_app(server)
+    gates = [m for m in app.user_middleware if m.cls is AuthGate]  # type: ignore[comparison-overlap]
+    for gate in gates:
+        gate.kwargs["verifier"] = ScopedTokens([TOKEN])
+    limit = server.session_manager.asgi_app
+    handler = limit.app
+
+    async def sdk_handler(scope: Scope, receive: Receive, send: Send) -> None:
+        body = buffered_body(scope)
+        assert body is not None
+        tap.shared.append(body)
+
+        async def watched() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                tap.delivered.append(message["body"])
+            return message
+
+        await handler(scope, watched, send)
+
+    limit.app = sdk_handler
+
+    async def outermost(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/mcp":
+            await app(scope, receive, send)
+            return
+
+        async def socket() -> Message:
+            if not tap.answered:
+                tap.calls_before_answer += 1
+            message = await receive()
+            tap.pulled.append((message["type"], len(message.get("body", b""))))
+            return message
+
+        async def answer(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                tap.answered = True
+            await send(message)
+
+        await app(scope, socket, answer)
+
+    return outermost
+
+
+@pytest.mark.parametrize("mode", ["none", "bearer"])
+def test_the_body_is_read_from_the_socket_once_and_never_copied(mode: str) -> None:
+    """The real receive is pulled only until the body ends (a second read by any layer would
+    be one more pull before the answer), and the SDK's handler gets the very object the
+    layers share: neither the auth gate nor the SDK's own body limit buffered a copy."""
+    tap = Tap()
+    auth = AuthConfig(mode="bearer", bearer_tokens=(TOKEN,)) if mode == "bearer" else AuthConfig()
+    body, expected = _call(5 * MIB)
+    with net.serve_in_thread(_tapped_app(auth, tap)) as base:
+        headers = {**HEADERS, "authorization": f"Bearer {TOKEN}"}
+        reply = httpx.post(base + "/mcp", headers=headers, content=_chunks(body), timeout=60)
+        assert _measured(reply) == expected
+    requests = [size for kind, size in tap.pulled if kind == "http.request"]
+    assert len(requests) > 1 and sum(requests) == len(body)  # it came in chunks
+    assert tap.calls_before_answer == len(requests)
+    (shared,) = tap.shared
+    (delivered,) = tap.delivered
+    assert delivered is shared and shared == body
 
 
 # --- credentials never reach the log ------------------------------------------------------------

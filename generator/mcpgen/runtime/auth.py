@@ -38,12 +38,12 @@ import jwt
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
-from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
 from starlette.authentication import AuthCredentials
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .config import AuthConfig, Settings, is_loopback
-from .limits import replay_body
+from .limits import BODY_KEY, buffered_body, read_body, replay_body
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -478,8 +478,9 @@ class AuthGate:
     """ASGI middleware: serves the protected-resource metadata and guards the MCP endpoint.
 
     A request to `mcp_path` needs `Authorization: Bearer <token>` that `verifier` accepts. For
-    scoped tokens the JSON-RPC body is read first (it is small) and the scopes the called
-    operation needs (`ApiServer.required_scopes`) are checked before the SDK sees the request.
+    scoped tokens the scopes the called operation needs (`ApiServer.required_scopes`) are
+    checked in the JSON-RPC body before the SDK sees the request: the body `RequestGuard`
+    already read (`limits.buffered_body`), never a second read or copy of it.
     The caller is then put where the SDK and the runtime look for it (`scope["user"]`,
     `get_access_token()`, `caller_scopes()`). Other paths pass through untouched.
     """
@@ -533,10 +534,17 @@ class AuthGate:
             return
         granted = frozenset(access.scopes) if self.verifier.scoped else None
         if granted is not None and scope["method"] == "POST":
-            body, ok = await _read_body(receive)
-            if not ok:
-                await _plain(send, 413, b'{"error": "request body too large"}')
-                return
+            body = buffered_body(scope)
+            if body is None:  # no RequestGuard in front: read it here, once, the same way
+                try:
+                    body = await read_body(receive, self.server.app_settings.max_request_bytes)
+                except ClientDisconnect:
+                    return
+                if body is None:
+                    await _plain(send, 413, b'{"error": "request body too large"}')
+                    return
+                scope = {**scope, BODY_KEY: body}
+                receive = replay_body(body, receive)
             needed = self.server.required_scopes_for_body(body)
             missing = needed - granted
             if missing:
@@ -547,7 +555,6 @@ class AuthGate:
                 )
                 await self._refuse(send, challenge)
                 return
-            receive = replay_body(body, receive)
         user = AuthenticatedUser(access)
         scope = {**scope, "user": user, "auth": AuthCredentials(access.scopes)}
         user_token = auth_context_var.set(user)
@@ -619,19 +626,6 @@ def _bearer(scope: Scope) -> str | None:
                 return token
             return None
     return None
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    body = bytearray()
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return bytes(body), True
-        body += message.get("body", b"")
-        if len(body) > DEFAULT_MAX_REQUEST_BODY_SIZE:
-            return b"", False
-        if not message.get("more_body", False):
-            return bytes(body), True
 
 
 async def _plain(send: Send, status: int, body: bytes) -> None:
