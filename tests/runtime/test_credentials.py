@@ -3,14 +3,21 @@ authorization server (oidc-provider), sent to a real recording upstream."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
+from urllib.parse import unquote_plus
 
 import anyio
 import jwt
 import pytest
 
 from mcpgen.runtime.config import Settings
-from mcpgen.runtime.credentials import NotConfiguredError, UpstreamAuthError
+from mcpgen.runtime.credentials import (
+    NotConfiguredError,
+    UpstreamAuthError,
+    client_auth_header,
+    parse_scopes,
+)
 from mcpgen.runtime.definitions import Scheme
 from mcpgen.runtime.upstream import Upstream
 from tests.runtime.conftest import Recorder, make_project
@@ -19,6 +26,10 @@ from tests.support.oidc import AuthServer, authorization_server
 pytestmark = pytest.mark.anyio
 API = "http://127.0.0.1:9/api"  # the audience the AS puts in tokens for the upstream API
 SECRET = "m2m-secret-0123456789"
+# A client whose ID and secret hold what HTTP Basic cannot carry as is (RFC 6749 2.3.1; both
+# are VSCHAR, printable ASCII and space, by its appendix A).
+ODD_ID = "odd:client/1"
+ODD_SECRET = "s3cret: with+plus/and%percent&"
 VARIABLES = (
     "API_TOKEN", "API_CLIENT_ID", "API_CLIENT_SECRET", "API_TOKEN_URL", "API_AUTHORIZE_URL",
     "API_SCOPES",
@@ -34,9 +45,10 @@ def idp() -> Iterator[AuthServer]:
         "redirect_uris": [],
         "response_types": [],
     }
+    odd = {**client, "client_id": ODD_ID, "client_secret": ODD_SECRET}
     with authorization_server(
         resources={API: {"scope": "items:read items:write"}},
-        clients=[client],
+        clients=[client, odd],
         default_resource=API,
         client_credentials_ttl=8,
     ) as server:
@@ -136,3 +148,30 @@ async def test_missing_credentials_name_every_way_to_configure(
     async with api:
         await api.request("GET", "/x", security=(("key",), ()))  # `{}`: anonymous allowed
     assert "authorization" not in rec.seen[0].headers and "x-key" not in rec.seen[0].headers
+
+
+def test_client_authentication_form_encodes_each_part_before_basic() -> None:
+    header = client_auth_header(ODD_ID, ODD_SECRET)["Authorization"]
+    encoded = base64.b64decode(header.removeprefix("Basic ")).decode()
+    user, _, password = encoded.partition(":")  # the only ":" left is the separator
+    assert (unquote_plus(user), unquote_plus(password)) == (ODD_ID, ODD_SECRET)
+    assert ":" not in user and ":" not in password and " " not in password
+    assert user == "odd%3Aclient%2F1" and password.startswith("s3cret%3A+with%2Bplus")
+
+
+def test_scope_settings_split_on_spaces_and_commas() -> None:
+    assert parse_scopes("a:read, b:write  c\td,") == ("a:read", "b:write", "c", "d")
+    assert parse_scopes("") == ()
+
+
+async def test_a_client_whose_secret_needs_encoding_gets_a_token(
+    recorder: tuple[Recorder, str], idp: AuthServer
+) -> None:
+    """The real authorization server decodes what `client_auth_header` sends (oauth-proxy's
+    own client uses the same function)."""
+    rec, url = recorder
+    given = {"API_CLIENT_ID": ODD_ID, "API_CLIENT_SECRET": ODD_SECRET, "API_SCOPES": "items:read,"}
+    async with oauth_upstream(url, idp, **given) as api:
+        await api.request("GET", "/x", security=(("oauth",),))
+    claims = jwt.decode(bearer(rec, 0), options={"verify_signature": False})
+    assert (claims["client_id"], claims["scope"]) == (ODD_ID, "items:read")

@@ -25,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import quote_plus
 
 import anyio
 import httpx
@@ -33,17 +34,33 @@ from .config import Settings
 from .definitions import ProjectInfo, Scheme
 
 __all__ = [
+    "EARLY_RENEWAL",
     "Applied",
     "ClientCredentials",
     "Credentials",
     "NotConfiguredError",
     "UpstreamAuthError",
     "UserTokens",
+    "client_auth_header",
     "merge",
+    "parse_scopes",
 ]
 
 logger = logging.getLogger(__name__)
 EARLY_RENEWAL = 60.0  # seconds before expiry a cached token is renewed (at most half its life)
+
+
+def client_auth_header(client_id: str, client_secret: str) -> dict[str, str]:
+    """OAuth client authentication with HTTP Basic (`client_secret_basic`): RFC 6749 2.3.1
+    form-encodes the client ID and the secret before they are joined and base64-encoded, so
+    a `:` or a non-ASCII character in either survives the trip."""
+    pair = f"{quote_plus(client_id)}:{quote_plus(client_secret)}"
+    return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
+
+def parse_scopes(raw: str) -> tuple[str, ...]:
+    """A list of OAuth scopes as a setting gives it: separated by spaces, commas or both."""
+    return tuple(raw.replace(",", " ").split())
 
 
 class NotConfiguredError(RuntimeError):
@@ -142,9 +159,6 @@ class ClientCredentials:
 
     async def _fetch(self) -> str:
         self.fetches += 1
-        basic = base64.b64encode(
-            f"{_form_quote(self._client_id)}:{_form_quote(self._client_secret)}".encode()
-        ).decode()
         form = {"grant_type": "client_credentials"}
         if self.scopes:
             form["scope"] = " ".join(self.scopes)
@@ -152,7 +166,10 @@ class ClientCredentials:
             response = await self._http().post(
                 self.token_url,
                 data=form,
-                headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
+                headers={
+                    **client_auth_header(self._client_id, self._client_secret),
+                    "Accept": "application/json",
+                },
             )
         except httpx.HTTPError as exc:
             raise UpstreamAuthError(
@@ -180,17 +197,8 @@ class ClientCredentials:
         return token
 
 
-def _form_quote(text: str) -> str:
-    # RFC 6749 2.3.1: client_id and secret are form-urlencoded before basic encoding
-    from urllib.parse import quote_plus
-
-    return quote_plus(text)
-
-
 def _scopes(raw: str | None, default: Sequence[str]) -> tuple[str, ...]:
-    if raw is None:
-        return tuple(default)
-    return tuple(raw.replace(",", " ").split())
+    return tuple(default) if raw is None else parse_scopes(raw)
 
 
 class Credentials:

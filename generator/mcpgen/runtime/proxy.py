@@ -61,6 +61,7 @@ from starlette.routing import Route
 
 from .auth import TokenRefusedError
 from .config import is_loopback
+from .credentials import EARLY_RENEWAL, client_auth_header, parse_scopes
 from .definitions import Scheme
 from .state import StateCipher, hashed, open_state, state_keys
 
@@ -73,7 +74,6 @@ logger = logging.getLogger(__name__)
 
 PENDING_TTL = 600  # seconds to finish consent and the upstream sign-in
 CODE_TTL = 300
-EARLY_RENEWAL = 60.0
 METADATA_MAX_BYTES = 10 * 1024
 METADATA_TIMEOUT = 5.0
 METADATA_CACHE = 300.0
@@ -126,7 +126,7 @@ class _Upstream:
         self._token_url = given.get(scheme.variable("token_url")) or scheme.code_token_url
         raw_scopes = given.get(scheme.variable("scopes"))
         if raw_scopes is not None:
-            self.scopes = tuple(raw_scopes.replace(",", " ").split())
+            self.scopes = parse_scopes(raw_scopes)
         else:
             self.scopes = scheme.scopes + (("openid",) if scheme.discovery_url else ())
         self._discovered: dict[str, Any] | None = None
@@ -153,12 +153,8 @@ class _Upstream:
         return authorize, token
 
     def client_auth(self) -> dict[str, str]:
-        if not self.client_secret:
-            return {}
-        from urllib.parse import quote_plus
-
-        pair = f"{quote_plus(self.client_id)}:{quote_plus(self.client_secret)}"
-        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+        """HTTP Basic client authentication; none for a public client (no secret)."""
+        return client_auth_header(self.client_id, self.client_secret) if self.client_secret else {}
 
 
 def _subject(tokens: Mapping[str, Any]) -> str:
