@@ -14,7 +14,9 @@ Per scheme kind:
      many calls arrive together, renewed before it expires and after a 401;
   3. a ready access token in `UPSTREAM_<S>_TOKEN`.
 
-The MCP client's own token is never sent upstream.
+The MCP client's own token is never sent upstream. Every token obtained while the server runs
+is handed to `Credentials.learn` (the server's redactor), so that it is masked wherever it
+would appear in a log line or a tool result.
 """
 
 from __future__ import annotations
@@ -124,8 +126,10 @@ class ClientCredentials:
         client_secret: str,
         scopes: Sequence[str],
         variables: str,
+        learn: Callable[[str], None] = lambda token: None,
     ) -> None:
         self._http = http
+        self._learn = learn  # told each token obtained
         self.token_url = token_url
         self._client_id = client_id
         self._client_secret = client_secret
@@ -191,6 +195,7 @@ class ClientCredentials:
             )
         lifetime = body.get("expires_in") if isinstance(body, dict) else None
         seconds = float(lifetime) if isinstance(lifetime, int | float) and lifetime > 0 else 3600.0
+        self._learn(token)
         self._token = token
         self._renew_at = time.monotonic() + seconds - min(EARLY_RENEWAL, seconds / 2)
         logger.info("obtained an upstream access token from %s", self.token_url)
@@ -214,6 +219,7 @@ class Credentials:
         self.given: Mapping[str, str] = settings.credentials
         self.timeout = settings.timeout
         self.user_tokens = user_tokens
+        self.learn: Callable[[str], None] = lambda token: None  # set by the server: redaction
         self._http_client: httpx.AsyncClient | None = None
         self._client_credentials: dict[str, ClientCredentials] = {}
 
@@ -251,9 +257,13 @@ class Credentials:
             secret,
             _scopes(self.given.get(scheme.variable("scopes")), scheme.scopes),
             f"{scheme.variable('client_id')} and {scheme.variable('client_secret')}",
+            self._learned,
         )
         self._client_credentials[key] = found
         return found
+
+    def _learned(self, token: str) -> None:
+        self.learn(token)  # looked up at each call: the server may set `learn` at any time
 
     def _per_user(self, scheme: Scheme) -> bool:
         return (
