@@ -15,7 +15,8 @@ OAuth client of the API's own identity provider (the flow of Cloudflare's worker
    `MCP_STATE_KEY`) and refresh tokens that rotate on every use; reusing a code or an old
    refresh token revokes the whole grant, and so does `/revoke`.
 5. Each tool call goes upstream with that user's own upstream token (`credentials.py`), never
-   with the MCP token.
+   with the MCP token. Every upstream token (access, refresh, ID) is added to the server's
+   redactor when it is obtained or read from the store, so no log line or tool result shows it.
 
 State lives in `MCP_STATE_URL` (`state.py`), so replicas sharing a Redis serve the same users.
 """
@@ -54,7 +55,7 @@ from mcp.server.auth.provider import (
 from mcp.server.auth.routes import create_auth_routes
 from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
-from pydantic import AnyHttpUrl, AnyUrl, ValidationError
+from pydantic import AnyHttpUrl, AnyUrl, PrivateAttr, ValidationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -155,6 +156,14 @@ class _Upstream:
     def client_auth(self) -> dict[str, str]:
         """HTTP Basic client authentication; none for a public client (no secret)."""
         return client_auth_header(self.client_id, self.client_secret) if self.client_secret else {}
+
+
+class _UserAccess(AccessToken):
+    """An access token this server issued, holding the user's grant as `verify` read it: the
+    upstream token of that request's tool call comes from here, so a call reads the grant
+    from the store once. Private: never serialized, never shown."""
+
+    _grant: dict[str, Any] | None = PrivateAttr(default=None)
 
 
 def _subject(tokens: Mapping[str, Any]) -> str:
@@ -528,7 +537,21 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
             raise TokenError("invalid_grant", str(error if isinstance(error, str) else "refused"))
         if not isinstance(body.get("access_token"), str):
             raise TokenError("invalid_grant", "no access_token")
+        self._learn(body)
         return body
+
+    def _learn(self, tokens: Mapping[str, Any]) -> None:
+        """Have the redactor mask the upstream tokens of a token response or a stored record."""
+        for name in ("access_token", "refresh_token", "id_token"):
+            value = tokens.get(name)
+            if isinstance(value, str):
+                self.server.redactor.add(value)
+
+    def _usable(self, record: Mapping[str, Any]) -> str:
+        """A stored upstream access token, about to be used (and so masked from now on: it
+        may have been obtained by another replica, or before a restart)."""
+        self._learn(record)
+        return str(record["access_token"])
 
     async def _save_grant(self, gid: str, grant: Mapping[str, Any]) -> None:
         await self._save("grant:" + gid, grant, self.config.refresh_ttl)
@@ -667,9 +690,10 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
         """The gate's check of an access token this server issued: signature, expiry,
         audience, and a grant that still exists (revocation ends it at once)."""
         claims = await self._decode(token)
-        if await self.store.get("grant:" + str(claims["gid"])) is None:
+        grant = await self._load("grant:" + str(claims["gid"]))
+        if grant is None:
             raise TokenRefusedError("token revoked")
-        return AccessToken(
+        access = _UserAccess(
             token=token,
             client_id=str(claims["client_id"]),
             scopes=str(claims.get("scope", "")).split(),
@@ -678,6 +702,8 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
             subject=str(claims["sub"]),
             claims={"iss": self.issuer, "gid": claims["gid"]},
         )
+        access._grant = grant
+        return access
 
     async def load_access_token(self, token: str) -> AccessToken | None:
         try:
@@ -709,30 +735,35 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
         gid = (access.claims or {}).get("gid") if access is not None else None
         if not isinstance(gid, str) or scheme != self.upstream.key:
             return None
-        grant = await self._load("grant:" + gid)
+        held = access._grant if isinstance(access, _UserAccess) else None
+        grant = held if held is not None else await self._load("grant:" + gid)
         if grant is None:
             return None
         record = grant["upstream"]
         if not renew and not _expiring(record):
-            return str(record["access_token"])
+            return self._usable(record)
         lock = self._refresh_locks.setdefault(gid, anyio.Lock())
         async with lock:
             latest = await self._load("grant:" + gid)
             if latest is None:
-                return None
-            if latest["upstream"]["access_token"] != record["access_token"] and not _expiring(
+                renewed = None
+            elif latest["upstream"]["access_token"] != record["access_token"] and not _expiring(
                 latest["upstream"]
             ):
-                return str(latest["upstream"]["access_token"])  # renewed meanwhile
-            renewed = await self._renew_upstream(gid, latest)
+                renewed = self._usable(latest["upstream"])  # renewed meanwhile
+            else:
+                renewed = await self._renew_upstream(gid, latest)
         self._refresh_locks.pop(gid, None)
+        if isinstance(access, _UserAccess):  # a retry in this request uses what is now stored
+            current = latest is not None and latest["upstream"]["access_token"] == renewed
+            access._grant = latest if current else None
         return renewed
 
     async def _renew_upstream(self, gid: str, grant: dict[str, Any]) -> str | None:
         record = grant["upstream"]
         refresh = record.get("refresh_token")
         if not isinstance(refresh, str):
-            return None if _expired(record) else str(record["access_token"])
+            return None if _expired(record) else self._usable(record)
         if not await self.store.put("lock:renew:" + gid, b"1", 30, only_new=True):
             for _ in range(100):  # another replica renews it: wait for its result
                 await anyio.sleep(0.1)
@@ -740,7 +771,7 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
                 if latest is None:
                     return None
                 if latest["upstream"]["access_token"] != record["access_token"]:
-                    return str(latest["upstream"]["access_token"])
+                    return self._usable(latest["upstream"])
             return None
         try:
             tokens = await self._upstream_tokens(
