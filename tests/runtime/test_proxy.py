@@ -24,7 +24,7 @@ from starlette.routing import Route
 from mcpgen.runtime import proxy as proxy_module
 from mcpgen.runtime.config import AuthConfig, Settings
 from mcpgen.runtime.definitions import Scheme, ToolDef
-from mcpgen.runtime.proxy import OAuthProxy
+from mcpgen.runtime.proxy import OAuthProxy, RegistrationLimit
 from mcpgen.runtime.redaction import MASK
 from mcpgen.runtime.server import ApiServer, create_http_app
 from mcpgen.runtime.state import SqliteStore
@@ -66,7 +66,7 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         yield base, ca.bundle
 
 
-def proxy_app(base: str, tmp: Path, *, allow_loopback: bool) -> Any:
+def proxy_app(base: str, tmp: Path, *, allow_loopback: bool, **auth_changes: Any) -> Any:
     scheme = Scheme(
         kind="oauth2",
         variables=VARIABLES,
@@ -78,6 +78,7 @@ def proxy_app(base: str, tmp: Path, *, allow_loopback: bool) -> Any:
         state_url=f"sqlite:///{tmp}/state-{allow_loopback}.sqlite3",
         state_key="k" * 40,
         allow_loopback_client_metadata=allow_loopback,
+        **auth_changes,
     )
     settings = Settings(
         public_url=base + "/mcp", auth=auth, credentials={"UPSTREAM_ID": "mcp-server"}
@@ -203,6 +204,65 @@ async def test_a_provider_fault_on_renewal_keeps_the_grant_and_a_refusal_ends_it
         finally:
             await proxy.aclose()
     assert answers == []
+
+
+REGISTRATION = {
+    "redirect_uris": [REDIRECT],
+    "client_name": "A client",
+    "token_endpoint_auth_method": "none",
+    "grant_types": ["authorization_code", "refresh_token"],
+    "response_types": ["code"],
+}
+
+
+def test_dynamic_registration_is_limited_per_client_address(tmp_path: Path) -> None:
+    assert AuthConfig.from_env({}, "").registration_limit == 20
+    assert AuthConfig.from_env({"MCP_AUTH_REGISTRATION_LIMIT": "3"}, "").registration_limit == 3
+    with pytest.raises(SystemExit, match="MCP_AUTH_REGISTRATION_LIMIT"):
+        AuthConfig.from_env({"MCP_AUTH_REGISTRATION_LIMIT": "-1"}, "")
+
+    def app(base: str) -> Any:
+        return proxy_app(base, tmp_path, allow_loopback=False, registration_limit=3)
+
+    with (
+        net.serve_in_thread(factory=app) as base,
+        httpx.Client(base_url=base, trust_env=False, timeout=15) as http,
+    ):
+        made = [http.post("/register", json=REGISTRATION) for _ in range(3)]
+        assert [r.status_code for r in made] == [201, 201, 201]
+        preflight = http.options(
+            "/register",
+            headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert preflight.status_code == 200  # not counted, not refused
+        refused = http.post("/register", json=REGISTRATION)
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "1200"  # one registration per 3600 / 3 s
+        assert refused.json()["error"] == "too_many_requests"
+        assert http.post("/register", json={"redirect_uris": ["ftp://x"]}).status_code == 429
+
+    def unlimited(base: str) -> Any:
+        return proxy_app(base, tmp_path, allow_loopback=False, registration_limit=0)
+
+    with (
+        net.serve_in_thread(factory=unlimited) as base,
+        httpx.Client(base_url=base, trust_env=False, timeout=15) as http,
+    ):
+        made = [http.post("/register", json=REGISTRATION) for _ in range(25)]
+        assert {r.status_code for r in made} == {201}
+
+
+def test_the_registration_bucket_refills_per_address_and_stays_bounded() -> None:
+    limit = RegistrationLimit(2, max_addresses=3)
+    assert [limit.take("a", 0.0), limit.take("a", 0.0)] == [0.0, 0.0]
+    assert limit.take("a", 0.0) == pytest.approx(1800.0)
+    assert limit.take("b", 1.0) == 0.0  # another address has its own bucket
+    assert limit.take("a", 1800.0) == 0.0  # one registration back after 3600 / 2 s
+    assert limit.take("a", 1800.0) == pytest.approx(1800.0)
+    for address in ("c", "d", "e"):  # past max_addresses: full buckets go first, then the oldest
+        assert limit.take(address, 1800.0) == 0.0
+    assert len(limit._buckets) <= 3
+    assert limit.take("a", 1800.0) == 0.0  # forgotten, so full again (bounded memory wins)
 
 
 class CountingStore(SqliteStore):

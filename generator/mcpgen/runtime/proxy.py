@@ -3,7 +3,8 @@ OAuth client of the API's own identity provider (the flow of Cloudflare's worker
 
 1. A client registers: a Client ID Metadata Document (its `client_id` is an HTTPS URL, fetched
    with guards: public addresses only, pinned, 10 KiB, 5 s), a static client
-   (`MCP_AUTH_CLIENTS_FILE`), or dynamic registration (RFC 7591) as the fallback.
+   (`MCP_AUTH_CLIENTS_FILE`), or dynamic registration (RFC 7591) as the fallback, limited per
+   client address (`MCP_AUTH_REGISTRATION_LIMIT` an hour, in each replica; 429 beyond it).
 2. `/authorize` (PKCE S256, `resource` = `MCP_PUBLIC_URL`, exact redirect URIs) leads to a
    consent screen naming the client, its redirect URI and the scopes. Consent is remembered per
    client and redirect URI in a signed cookie and protected against CSRF; a client the user
@@ -29,6 +30,7 @@ import html
 import ipaddress
 import json
 import logging
+import math
 import secrets
 import socket
 import time
@@ -57,8 +59,9 @@ from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOption
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyHttpUrl, AnyUrl, PrivateAttr, ValidationError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .auth import TokenRefusedError
 from .config import is_loopback
@@ -69,7 +72,7 @@ from .state import StateCipher, hashed, open_state, state_keys
 if TYPE_CHECKING:
     from .server import ApiServer
 
-__all__ = ["OAuthProxy"]
+__all__ = ["OAuthProxy", "RegistrationLimit"]
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +204,9 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
         self.scopes = sorted(server.all_scopes())
         self.static_clients = self._static_clients(config.clients_file)
         self.store = open_state(config.state_url)
+        self.registrations = (
+            RegistrationLimit(config.registration_limit) if config.registration_limit else None
+        )
         self._http_client: httpx.AsyncClient | None = None
         self._metadata_cache: dict[str, tuple[float, OAuthClientInformationFull]] = {}
         self._refresh_locks: dict[str, anyio.Lock] = {}
@@ -842,13 +848,91 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
             ),
             revocation_options=RevocationOptions(enabled=True),
         )
-        kept = [r for r in sdk if r.path != "/.well-known/oauth-authorization-server"]
+        kept = [
+            _limited(r, self.registrations) if r.path == "/register" else r
+            for r in sdk
+            if r.path != "/.well-known/oauth-authorization-server"
+        ]
         return [
             Route("/.well-known/oauth-authorization-server", metadata, methods=["GET", "OPTIONS"]),
             Route("/oauth/consent", self.consent, methods=["GET", "POST"]),
             Route("/oauth/callback", self.callback, methods=["GET"]),
             *kept,
         ]
+
+
+class RegistrationLimit:
+    """Dynamic registrations per client address: a token bucket per address holding
+    `per_hour` registrations and refilled at `per_hour` an hour. At most `max_addresses` are
+    tracked (full buckets are dropped first, then the oldest)."""
+
+    def __init__(self, per_hour: int, max_addresses: int = 10_000) -> None:
+        self.capacity = float(per_hour)
+        self.rate = per_hour / 3600.0  # registrations per second
+        self.max_addresses = max_addresses
+        self._buckets: dict[str, tuple[float, float]] = {}  # address → (left, when)
+
+    def _left(self, address: str, now: float) -> float:
+        left, when = self._buckets.get(address, (self.capacity, now))
+        return min(self.capacity, left + (now - when) * self.rate)
+
+    def take(self, address: str, now: float) -> float:
+        """0 when `address` may register now (and that registration is counted); otherwise
+        the seconds until it may."""
+        left = self._left(address, now)
+        if left < 1:
+            return (1 - left) / self.rate
+        if address not in self._buckets and len(self._buckets) >= self.max_addresses:
+            self._prune(now)
+        self._buckets[address] = (left - 1, now)
+        return 0.0
+
+    def _prune(self, now: float) -> None:
+        for address in [a for a in self._buckets if self._left(a, now) >= self.capacity]:
+            del self._buckets[address]
+        while len(self._buckets) >= self.max_addresses:
+            del self._buckets[next(iter(self._buckets))]
+
+
+def _limited(route: Route, limit: RegistrationLimit | None) -> Route:
+    """The SDK's /register route behind `limit` (unchanged without one)."""
+    if limit is None:
+        return route
+    return Route(route.path, _Registrations(route.app, limit), methods=sorted(route.methods or ()))
+
+
+class _Registrations:
+    """ASGI: a registration (POST) from an address over its limit gets 429 with Retry-After."""
+
+    def __init__(self, app: ASGIApp, limit: RegistrationLimit) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            client = scope.get("client")
+            address = str(client[0]) if client else ""
+            wait = self.limit.take(address, time.monotonic())
+            if wait > 0:
+                seconds = math.ceil(wait)
+                logger.warning("refused a client registration from %s: over the limit", address)
+                response = JSONResponse(
+                    {
+                        "error": "too_many_requests",
+                        "error_description": "too many client registrations from this "
+                        f"address; retry in {seconds} s",
+                    },
+                    429,
+                    headers={
+                        "Retry-After": str(seconds),
+                        "Cache-Control": "no-store",
+                        "Access-Control-Allow-Origin": "*",
+                        "Access-Control-Expose-Headers": "Retry-After",
+                    },
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class ProviderUnavailableError(TokenError):
