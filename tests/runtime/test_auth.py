@@ -625,7 +625,7 @@ with net.serve_in_thread(app) as base:
 )
 def test_pyjwt_is_imported_only_where_tokens_are_checked(mode: str, expected: str) -> None:
     """A fresh interpreter serves the app in each mode and takes one request: `none` and
-    `bearer` never import PyJWT (its import costs about 20 ms); `oauth` does, to check a JWT."""
+    `bearer` never import PyJWT (tens of milliseconds of start-up); `oauth` does, to check a JWT."""
     argv = [sys.executable, "-c", _STARTUP, mode]
     done = procs.run_bounded(argv, timeout=60, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
