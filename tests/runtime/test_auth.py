@@ -12,10 +12,12 @@ import hashlib
 import hmac
 import json
 import logging
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -36,17 +38,22 @@ from mcp.shared.auth import (
 )
 from mcp.types import ToolAnnotations
 from pydantic import AnyUrl
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from mcpgen.runtime.auth import AuthGate
+from mcpgen.runtime.auth import RETRY_AFTER, AuthGate
 from mcpgen.runtime.config import AuthConfig, Settings
 from mcpgen.runtime.definitions import ToolDef
 from mcpgen.runtime.server import ApiServer, create_http_app
 from mcpgen.runtime.upstream import Reply, Upstream
 from tests.runtime.conftest import make_project
-from tests.support import mcpclient, net
+from tests.support import mcpclient, net, procs
 from tests.support.oidc import AuthServer, authorization_server, follow_to_redirect, signing_keys
 from tests.support.secrets import SecretScan
 
+ROOT = Path(__file__).resolve().parents[2]
 M2M_SECRET = "m2m-secret-0123456789abcdef"
 APP_SECRET = "app-secret-0123456789abcdef"
 REDIRECT = "http://127.0.0.1:1/callback"
@@ -484,3 +491,142 @@ def test_bearer_mode_accepts_only_its_static_tokens() -> None:
             assert [t.name for t in listed] == ["read_items", "write_item", "ping"]
         metadata = httpx.get(base + "/.well-known/oauth-protected-resource", trust_env=False)
         assert metadata.status_code == 404  # no authorization server to advertise
+
+
+# --- an authorization server that cannot be asked ----------------------------------------------
+
+
+@dataclass
+class StandIn:
+    """An authorization server's key and introspection endpoints on 127.0.0.1: failing with
+    500, or (when `failing` is off) serving the real authorization server's public keys."""
+
+    jwks_from: str
+    failing: bool = True
+    hits: list[str] = field(default_factory=list)
+
+    def app(self) -> Starlette:
+        async def jwks(request: Request) -> Response:
+            self.hits.append("jwks")
+            if self.failing:
+                return Response("upstream database down", status_code=500)
+            async with httpx.AsyncClient(trust_env=False) as http:
+                keys = await http.get(self.jwks_from)
+            return Response(keys.content, media_type="application/json")
+
+        async def introspect(request: Request) -> Response:
+            self.hits.append("introspect")
+            return Response("overloaded", status_code=500)
+
+        return Starlette(
+            routes=[Route("/jwks", jwks), Route("/introspect", introspect, methods=["POST"])]
+        )
+
+
+def _oauth_gate(url: str, config: AuthConfig) -> tuple[Any, Any]:
+    """The app of an `oauth` server at `url`, and its gate's verifier."""
+    server = ApiServer(make_project(title="Items"), Settings(public_url=url, auth=config), TOOLS)
+    app = create_http_app(server)
+    (gate,) = [m for m in app.user_middleware if m.cls is AuthGate]  # type: ignore[comparison-overlap]
+    return app, gate.kwargs["verifier"]
+
+
+def _assert_503(response: httpx.Response, name: str) -> None:
+    assert response.status_code == 503, (name, response.status_code, response.text)
+    assert response.headers["retry-after"] == str(RETRY_AFTER), name
+    assert "www-authenticate" not in response.headers, name  # the token was not refused
+    assert response.json()["error"] == "temporarily_unavailable", name
+
+
+def test_an_unreachable_authorization_server_gets_503_with_retry_after_not_401(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Keys or introspection answering 500, then refusing connections (stand-in stopped),
+    then discovery at a stopped real authorization server: each is 503 + Retry-After, logged.
+    Keys fetched before the outage keep working; a recovered server is asked again."""
+    caplog.set_level(logging.WARNING, logger="mcpgen.runtime.auth")
+    port = net.free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    with (
+        authorization_server(resources={url: {"scope": SCOPES}}, clients=_clients()) as idp,
+        ExitStack() as stack,
+    ):
+        token = idp.client_credentials("m2m", M2M_SECRET, resource=url, scope=SCOPES)
+        jwt_token = token["access_token"]
+        opaque = "an-opaque-token-0123456789"
+        stand_in = StandIn(jwks_from=idp.issuer + "/jwks")
+        stand = stack.enter_context(net.serve_in_thread(stand_in.app()))
+        config = AuthConfig(
+            mode="oauth",
+            issuer=idp.issuer,
+            jwks_url=stand + "/jwks",
+            introspection_url=stand + "/introspect",
+            client_id="m2m",
+            client_secret=M2M_SECRET,
+        )
+        app, verifier = _oauth_gate(url, config)
+        verifier.keys.retry_interval = 0.2
+        with net.serve_in_thread(app, port=port):
+            _assert_503(_post(url, jwt_token, INITIALIZE), "keys answering 500")
+            _assert_503(_post(url, opaque, INITIALIZE), "introspection answering 500")
+            assert stand_in.hits == ["jwks", "introspect"]
+            stand_in.failing = False
+            _assert_503(_post(url, jwt_token, INITIALIZE), "within the retry interval")
+            assert stand_in.hits == ["jwks", "introspect"]  # not asked again so soon
+            time.sleep(0.3)
+            assert _post(url, jwt_token, INITIALIZE).status_code == 200  # recovered
+            stack.close()  # the stand-in stops: its port refuses connections
+            _assert_503(_post(url, opaque, INITIALIZE), "introspection refusing connections")
+            assert _post(url, jwt_token, INITIALIZE).status_code == 200  # keys already held
+        stopped = AuthConfig(mode="oauth", issuer=idp.issuer, jwks_url=stand + "/jwks")
+        with net.serve_in_thread(_oauth_gate(url, stopped)[0], port=port):
+            _assert_503(_post(url, jwt_token, INITIALIZE), "keys refusing connections")
+    discovered = AuthConfig(mode="oauth", issuer=idp.issuer)  # the real server, now stopped
+    with net.serve_in_thread(_oauth_gate(url, discovered)[0], port=port):
+        _assert_503(_post(url, jwt_token, INITIALIZE), "discovery refusing connections")
+        assert _post(url, "not-a-token-at-all", INITIALIZE).status_code == 401
+    logged = [r.getMessage() for r in caplog.records if "answered 503" in r.getMessage()]
+    assert len(logged) == 6, logged
+    assert not any(jwt_token in line or opaque in line for line in caplog.messages)
+
+
+# --- start-up cost -------------------------------------------------------------------------------
+
+_STARTUP = """
+import sys
+import httpx
+from mcpgen.runtime.config import AuthConfig, Settings
+from mcpgen.runtime.server import ApiServer, create_http_app
+from tests.runtime.conftest import make_project
+from tests.runtime.test_server import ITEM
+from tests.support import net
+
+mode, token = sys.argv[1], "static-token-0123456789"
+auth = AuthConfig(mode=mode, bearer_tokens=(token,), issuer="http://127.0.0.1:9/as")
+settings = Settings(public_url="http://127.0.0.1:9/mcp" if mode == "oauth" else "", auth=auth)
+app = create_http_app(ApiServer(make_project(), settings, [ITEM]))
+headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
+if mode != "none":  # the static token; in oauth mode a JWT (malformed: no AS is running)
+    headers["Authorization"] = "Bearer " + (token if mode == "bearer" else "a.b.c")
+initialize = {
+    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+               "clientInfo": {"name": "t", "version": "1"}},
+}
+with net.serve_in_thread(app) as base:
+    assert httpx.get(base + "/healthz", trust_env=False).status_code == 200
+    answer = httpx.post(base + "/mcp", json=initialize, headers=headers, trust_env=False)
+    print(answer.status_code, "jwt" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"), [("none", "200 False"), ("bearer", "200 False"), ("oauth", "401 True")]
+)
+def test_pyjwt_is_imported_only_where_tokens_are_checked(mode: str, expected: str) -> None:
+    """A fresh interpreter serves the app in each mode and takes one request: `none` and
+    `bearer` never import PyJWT (tens of milliseconds of start-up); `oauth` does, to check a JWT."""
+    argv = [sys.executable, "-c", _STARTUP, mode]
+    done = procs.run_bounded(argv, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split("\n")[-2] == expected, done.stdout

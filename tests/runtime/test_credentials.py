@@ -3,22 +3,44 @@ authorization server (oidc-provider), sent to a real recording upstream."""
 
 from __future__ import annotations
 
+import base64
+import json
+import logging
 from collections.abc import Iterator
+from urllib.parse import quote, unquote_plus
 
 import anyio
 import jwt
 import pytest
+from mcp import Client
+from mcp.types import ToolAnnotations
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from mcpgen.runtime.config import Settings
-from mcpgen.runtime.credentials import NotConfiguredError, UpstreamAuthError
-from mcpgen.runtime.definitions import Scheme
-from mcpgen.runtime.upstream import Upstream
+from mcpgen.runtime.credentials import (
+    NotConfiguredError,
+    UpstreamAuthError,
+    client_auth_header,
+    parse_scopes,
+)
+from mcpgen.runtime.definitions import ProjectInfo, Scheme, ToolDef
+from mcpgen.runtime.redaction import MASK, MAX_LEARNED, Redactor
+from mcpgen.runtime.server import ApiServer
+from mcpgen.runtime.upstream import Reply, Upstream
 from tests.runtime.conftest import Recorder, make_project
+from tests.support import net
 from tests.support.oidc import AuthServer, authorization_server
 
 pytestmark = pytest.mark.anyio
 API = "http://127.0.0.1:9/api"  # the audience the AS puts in tokens for the upstream API
 SECRET = "m2m-secret-0123456789"
+# A client whose ID and secret hold what HTTP Basic cannot carry as is (RFC 6749 2.3.1; both
+# are VSCHAR, printable ASCII and space, by its appendix A).
+ODD_ID = "odd:client/1"
+ODD_SECRET = "s3cret: with+plus/and%percent&"
 VARIABLES = (
     "API_TOKEN", "API_CLIENT_ID", "API_CLIENT_SECRET", "API_TOKEN_URL", "API_AUTHORIZE_URL",
     "API_SCOPES",
@@ -34,16 +56,17 @@ def idp() -> Iterator[AuthServer]:
         "redirect_uris": [],
         "response_types": [],
     }
+    odd = {**client, "client_id": ODD_ID, "client_secret": ODD_SECRET}
     with authorization_server(
         resources={API: {"scope": "items:read items:write"}},
-        clients=[client],
+        clients=[client, odd],
         default_resource=API,
         client_credentials_ttl=8,
     ) as server:
         yield server
 
 
-def oauth_upstream(url: str, idp: AuthServer, **given: str) -> Upstream:
+def oauth_settings(url: str, idp: AuthServer, **given: str) -> tuple[ProjectInfo, Settings]:
     scheme = Scheme(
         kind="oauth2",
         variables=VARIABLES,
@@ -54,8 +77,11 @@ def oauth_upstream(url: str, idp: AuthServer, **given: str) -> Upstream:
         schemes={"oauth": scheme, "key": Scheme("api_key", ("KEY",), param="X-Key")}
     )
     credentials = {"API_CLIENT_ID": "m2m", "API_CLIENT_SECRET": SECRET, **given}
-    settings = Settings(base_url=url, retries=0, credentials=credentials)
-    return Upstream(project, settings)
+    return project, Settings(base_url=url, retries=0, credentials=credentials)
+
+
+def oauth_upstream(url: str, idp: AuthServer, **given: str) -> Upstream:
+    return Upstream(*oauth_settings(url, idp, **given))
 
 
 def bearer(rec: Recorder, index: int) -> str:
@@ -136,3 +162,81 @@ async def test_missing_credentials_name_every_way_to_configure(
     async with api:
         await api.request("GET", "/x", security=(("key",), ()))  # `{}`: anonymous allowed
     assert "authorization" not in rec.seen[0].headers and "x-key" not in rec.seen[0].headers
+
+
+def test_client_authentication_form_encodes_each_part_before_basic() -> None:
+    header = client_auth_header(ODD_ID, ODD_SECRET)["Authorization"]
+    encoded = base64.b64decode(header.removeprefix("Basic ")).decode()
+    user, _, password = encoded.partition(":")  # the only ":" left is the separator
+    assert (unquote_plus(user), unquote_plus(password)) == (ODD_ID, ODD_SECRET)
+    assert ":" not in user and ":" not in password and " " not in password
+    assert user == "odd%3Aclient%2F1" and password.startswith("s3cret%3A+with%2Bplus")
+
+
+def test_scope_settings_split_on_spaces_and_commas() -> None:
+    assert parse_scopes("a:read, b:write  c\td,") == ("a:read", "b:write", "c", "d")
+    assert parse_scopes("") == ()
+
+
+async def test_a_client_whose_secret_needs_encoding_gets_a_token(
+    recorder: tuple[Recorder, str], idp: AuthServer
+) -> None:
+    """The real authorization server decodes what `client_auth_header` sends (oauth-proxy's
+    own client uses the same function)."""
+    rec, url = recorder
+    given = {"API_CLIENT_ID": ODD_ID, "API_CLIENT_SECRET": ODD_SECRET, "API_SCOPES": "items:read,"}
+    async with oauth_upstream(url, idp, **given) as api:
+        await api.request("GET", "/x", security=(("oauth",),))
+    claims = jwt.decode(bearer(rec, 0), options={"verify_signature": False})
+    assert (claims["client_id"], claims["scope"]) == (ODD_ID, "items:read")
+
+
+async def echo(upstream: Upstream) -> Reply:
+    return await upstream.request("GET", "/echo", security=(("oauth",),))
+
+
+ECHO = ToolDef(
+    name="echo",
+    title="echo",
+    description="What the API saw.",
+    handler=echo,
+    arguments={},
+    input_schema={"type": "object", "properties": {}},
+    output_schema={"type": "object"},
+    annotations=ToolAnnotations(read_only_hint=True),
+)
+
+
+async def test_a_client_credentials_token_is_masked_in_results_and_logs(
+    idp: AuthServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The token the server obtains from the real authorization server is added to its
+    redactor: an API that echoes it, and a log line that holds it, show `[redacted]`."""
+    seen: list[str] = []
+
+    async def api(request: Request) -> Response:
+        seen.append(request.headers["authorization"].removeprefix("Bearer "))
+        return JSONResponse({"you_sent": seen[-1], "quoted": quote(seen[-1], safe="")})
+
+    with net.serve_in_thread(Starlette(routes=[Route("/echo", api)])) as url:
+        server = ApiServer(*oauth_settings(url, idp), [ECHO])
+        async with Client(server) as client:
+            result = await client.call_tool("echo", {})
+    (token,) = seen
+    assert result.structured_content == {"you_sent": MASK, "quoted": MASK}
+    logging.getLogger("tests.credentials").warning("the API was sent %s", token)
+    assert f"the API was sent {MASK}" in caplog.messages
+    assert token not in json.dumps(result.model_dump(mode="json")) + "".join(caplog.messages)
+
+
+def test_the_redactor_keeps_the_most_recent_learned_tokens() -> None:
+    redactor = Redactor(["configured-secret-0123"])
+    learned = [f"learned-token-{n:04d}-abcdef" for n in range(MAX_LEARNED + 1)]
+    for token in learned:
+        redactor.add(token)
+    redactor.add(learned[-1])  # known: nothing changes
+    redactor.add("abc")  # too short to mask safely
+    assert redactor.text(f"{learned[-1]} configured-secret-0123 abc") == f"{MASK} {MASK} abc"
+    assert redactor.text(learned[1]) == MASK
+    assert redactor.text(learned[0]) == learned[0]  # the oldest was forgotten
+    assert redactor.text(base64.b64encode(learned[-1].encode()).decode()) == MASK

@@ -6,6 +6,8 @@ allowance `MCP_TEST_ALLOW_LOOPBACK_CLIENT_METADATA` is on, which it is not by de
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,15 +15,20 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from mcp.types import ToolAnnotations
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mcpgen.runtime import proxy as proxy_module
 from mcpgen.runtime.config import AuthConfig, Settings
-from mcpgen.runtime.definitions import Scheme
-from mcpgen.runtime.proxy import OAuthProxy
+from mcpgen.runtime.definitions import Scheme, ToolDef
+from mcpgen.runtime.proxy import OAuthProxy, RegistrationLimit
+from mcpgen.runtime.redaction import MASK
 from mcpgen.runtime.server import ApiServer, create_http_app
+from mcpgen.runtime.state import SqliteStore
+from mcpgen.runtime.upstream import Reply, Upstream
 from tests.runtime.conftest import make_project
 from tests.runtime.test_auth import TOOLS
 from tests.support import net
@@ -59,7 +66,7 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         yield base, ca.bundle
 
 
-def proxy_app(base: str, tmp: Path, *, allow_loopback: bool) -> Any:
+def proxy_app(base: str, tmp: Path, *, allow_loopback: bool, **auth_changes: Any) -> Any:
     scheme = Scheme(
         kind="oauth2",
         variables=VARIABLES,
@@ -71,6 +78,7 @@ def proxy_app(base: str, tmp: Path, *, allow_loopback: bool) -> Any:
         state_url=f"sqlite:///{tmp}/state-{allow_loopback}.sqlite3",
         state_key="k" * 40,
         allow_loopback_client_metadata=allow_loopback,
+        **auth_changes,
     )
     settings = Settings(
         public_url=base + "/mcp", auth=auth, credentials={"UPSTREAM_ID": "mcp-server"}
@@ -196,6 +204,199 @@ async def test_a_provider_fault_on_renewal_keeps_the_grant_and_a_refusal_ends_it
         finally:
             await proxy.aclose()
     assert answers == []
+
+
+REGISTRATION = {
+    "redirect_uris": [REDIRECT],
+    "client_name": "A client",
+    "token_endpoint_auth_method": "none",
+    "grant_types": ["authorization_code", "refresh_token"],
+    "response_types": ["code"],
+}
+
+
+def test_dynamic_registration_is_limited_per_client_address(tmp_path: Path) -> None:
+    assert AuthConfig.from_env({}, "").registration_limit == 20
+    assert AuthConfig.from_env({"MCP_AUTH_REGISTRATION_LIMIT": "3"}, "").registration_limit == 3
+    with pytest.raises(SystemExit, match="MCP_AUTH_REGISTRATION_LIMIT"):
+        AuthConfig.from_env({"MCP_AUTH_REGISTRATION_LIMIT": "-1"}, "")
+
+    def app(base: str) -> Any:
+        return proxy_app(base, tmp_path, allow_loopback=False, registration_limit=3)
+
+    with (
+        net.serve_in_thread(factory=app) as base,
+        httpx.Client(base_url=base, trust_env=False, timeout=15) as http,
+    ):
+        made = [http.post("/register", json=REGISTRATION) for _ in range(3)]
+        assert [r.status_code for r in made] == [201, 201, 201]
+        preflight = http.options(
+            "/register",
+            headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert preflight.status_code == 200  # not counted, not refused
+        refused = http.post("/register", json=REGISTRATION)
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "1200"  # one registration per 3600 / 3 s
+        assert refused.json()["error"] == "too_many_requests"
+        assert http.post("/register", json={"redirect_uris": ["ftp://x"]}).status_code == 429
+
+    def unlimited(base: str) -> Any:
+        return proxy_app(base, tmp_path, allow_loopback=False, registration_limit=0)
+
+    with (
+        net.serve_in_thread(factory=unlimited) as base,
+        httpx.Client(base_url=base, trust_env=False, timeout=15) as http,
+    ):
+        made = [http.post("/register", json=REGISTRATION) for _ in range(25)]
+        assert {r.status_code for r in made} == {201}
+
+
+def test_the_registration_bucket_refills_per_address_and_stays_bounded() -> None:
+    limit = RegistrationLimit(2, max_addresses=3)
+    assert [limit.take("a", 0.0), limit.take("a", 0.0)] == [0.0, 0.0]
+    assert limit.take("a", 0.0) == pytest.approx(1800.0)
+    assert limit.take("b", 1.0) == 0.0  # another address has its own bucket
+    assert limit.take("a", 1800.0) == 0.0  # one registration back after 3600 / 2 s
+    assert limit.take("a", 1800.0) == pytest.approx(1800.0)
+    for address in ("c", "d", "e"):  # past max_addresses: full buckets go first, then the oldest
+        assert limit.take(address, 1800.0) == 0.0
+    assert len(limit._buckets) <= 3
+    assert limit.take("a", 1800.0) == 0.0  # forgotten, so full again (bounded memory wins)
+
+
+class CountingStore(SqliteStore):
+    """The real SQLite store, counting the reads of users' grants."""
+
+    grant_reads = 0
+
+    async def get(self, key: str) -> bytes | None:
+        if key.startswith("grant:"):
+            self.grant_reads += 1
+        return await super().get(key)
+
+
+async def echo(upstream: Upstream) -> Reply:
+    return await upstream.request("GET", "/echo", security=(("oauth",),))
+
+
+ECHO = ToolDef(
+    name="echo",
+    title="echo",
+    description="What the API saw.",
+    handler=echo,
+    arguments={},
+    input_schema={"type": "object", "properties": {}},
+    output_schema={"type": "object"},
+    annotations=ToolAnnotations(read_only_hint=True),
+)
+ACCESS_1, REFRESH_1 = "user-access-1-0123456789abcdef", "user-refresh-1-0123456789abcdef"
+ACCESS_2, REFRESH_2 = "user-access-2-0123456789abcdef", "user-refresh-2-0123456789abcdef"
+
+
+def identity_provider_and_api(seen: list[str], refused: set[str]) -> Starlette:
+    """The API's identity provider (a token endpoint renewing ACCESS_1 into ACCESS_2) and the
+    API (echoes the credentials it got, after refusing each token in `refused` once)."""
+
+    async def token(request: Request) -> Response:
+        form = await request.form()
+        assert (form["grant_type"], form["refresh_token"]) == ("refresh_token", REFRESH_1)
+        body = {"access_token": ACCESS_2, "refresh_token": REFRESH_2, "expires_in": 3600}
+        return JSONResponse(body)
+
+    async def api(request: Request) -> Response:
+        given = request.headers["authorization"].removeprefix("Bearer ")
+        seen.append(given)
+        if given in refused:
+            refused.discard(given)
+            return JSONResponse({"error": f"token {given} expired"}, status_code=401)
+        return JSONResponse({"you_sent": given})
+
+    return Starlette(routes=[Route("/token", token, methods=["POST"]), Route("/api/echo", api)])
+
+
+@pytest.mark.anyio
+async def test_a_tool_call_reads_the_grant_once_and_the_users_tokens_are_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A tool call with an MCP token this server issued: the gate reads the user's grant and
+    the upstream token comes from that read (one read per call, where there were two). The
+    user's upstream tokens, read from the store or obtained by renewal, are masked in the tool
+    result and in the log. After a 401 the renewed token is used for the retry."""
+    stores: list[CountingStore] = []
+
+    def counting(url: str) -> CountingStore:
+        stores.append(CountingStore(url.removeprefix("sqlite:///")))
+        return stores[-1]
+
+    monkeypatch.setattr(proxy_module, "open_state", counting)
+    seen: list[str] = []
+    refused: set[str] = set()
+    with net.serve_in_thread(identity_provider_and_api(seen, refused)) as idp:
+        scheme = Scheme(
+            kind="oauth2",
+            variables=VARIABLES,
+            authorize_url=idp + "/authorize",
+            code_token_url=idp + "/token",
+        )
+        auth = AuthConfig(
+            mode="oauth-proxy", state_url=f"sqlite:///{tmp_path}/state.sqlite3", state_key="k" * 40
+        )
+        built: list[ApiServer] = []
+
+        def factory(base: str) -> Any:
+            settings = Settings(
+                public_url=base + "/mcp",
+                auth=auth,
+                credentials={"UPSTREAM_ID": "mcp-server"},
+                base_url=idp + "/api",
+                retries=0,
+            )
+            built.append(ApiServer(make_project(schemes={"oauth": scheme}), settings, [ECHO]))
+            return create_http_app(built[0])
+
+        with net.serve_in_thread(factory=factory) as base:
+            proxy = built[0].upstream.credentials.user_tokens
+            assert isinstance(proxy, OAuthProxy)
+            (store,) = stores
+            upstream = {"scheme": "oauth", "access_token": ACCESS_1, "refresh_token": REFRESH_1,
+                        "expires_at": time.time() + 3600}  # fmt: skip
+            grant = {"client_id": "c1", "subject": "alice", "scopes": [], "upstream": upstream}
+            await proxy._save_grant("g1", grant)
+            token, _ = proxy._access_token("g1", "c1", "alice", [])
+
+            async def call() -> dict[str, Any]:
+                before = store.grant_reads
+                async with httpx.AsyncClient(trust_env=False, timeout=15) as http:
+                    response = await http.post(
+                        base + "/mcp",
+                        json={"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                              "params": {"name": "echo", "arguments": {}}},
+                        headers={"Authorization": f"Bearer {token}",
+                                 "Accept": "application/json, text/event-stream",
+                                 "MCP-Protocol-Version": "2025-06-18"},
+                    )  # fmt: skip
+                assert response.status_code == 200, response.text
+                result: dict[str, Any] = response.json()["result"]
+                result["grant_reads"] = store.grant_reads - before
+                return result
+
+            first = await call()
+            assert first["grant_reads"] == 1
+            assert seen == [ACCESS_1]
+            assert first["structuredContent"] == {"you_sent": MASK}
+            refused.add(ACCESS_1)
+            second = await call()  # 401, renewed at the provider, retried with the new token
+            assert seen == [ACCESS_1, ACCESS_1, ACCESS_2]
+            assert second["structuredContent"] == {"you_sent": MASK}
+            assert (await proxy._load("grant:g1") or {})["upstream"]["access_token"] == ACCESS_2
+            logging.getLogger("tests.proxy").warning(
+                "tokens %s %s %s %s", ACCESS_1, REFRESH_1, ACCESS_2, REFRESH_2
+            )
+    text = json.dumps([first, second]) + "\n".join(caplog.messages)
+    for secret in (ACCESS_1, REFRESH_1, ACCESS_2, REFRESH_2):
+        assert secret not in text
+    assert f"tokens {MASK} {MASK} {MASK} {MASK}" in caplog.messages
 
 
 @pytest.fixture

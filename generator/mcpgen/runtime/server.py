@@ -165,6 +165,7 @@ class ApiServer(MCPServer[Any]):
         basic = [s.variables for s in project.schemes.values() if s.kind == "basic"]
         self.redactor = Redactor.of(settings.credentials, [(u, p) for u, p, *_ in basic])
         redact_logs(self.redactor)
+        self.upstream.credentials.learn = self.redactor.add  # tokens obtained while running
         self.catalog = operations if isinstance(operations, Catalog) else Catalog.of(operations)
         self.tools = Tools(self.catalog)
         self.resources: dict[str, ToolDef] = {
