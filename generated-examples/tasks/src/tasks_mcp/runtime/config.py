@@ -142,6 +142,18 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def _registration_limit(env: Mapping[str, str]) -> int:
+    raw = (env.get("MCP_AUTH_REGISTRATION_LIMIT") or "").strip()
+    if not raw:
+        return 20
+    if not raw.isdigit() or int(raw) > 100_000:
+        raise SystemExit(
+            "MCP_AUTH_REGISTRATION_LIMIT must be a whole number of registrations per client "
+            f"address per hour (0 for no limit), not {raw!r}"
+        )
+    return int(raw)
+
+
 def _leeway(env: Mapping[str, str]) -> float:
     raw = (env.get("MCP_AUTH_LEEWAY") or "").strip()
     if not raw:
@@ -197,6 +209,9 @@ class AuthConfig:
     token_ttl: int = 900  # MCP_AUTH_TOKEN_TTL: lifetime of issued access tokens (oauth-proxy)
     refresh_ttl: int = 30 * 86400  # MCP_AUTH_REFRESH_TTL: lifetime of issued refresh tokens
     clients_file: str = ""  # MCP_AUTH_CLIENTS_FILE: static clients (oauth-proxy)
+    # MCP_AUTH_REGISTRATION_LIMIT: dynamic registrations per client address per hour (0: no
+    # limit), a token bucket holding that many
+    registration_limit: int = 20
     # Test-only: accept Client ID Metadata Documents served from loopback addresses.
     allow_loopback_client_metadata: bool = False
 
@@ -233,6 +248,7 @@ class AuthConfig:
             token_ttl=_whole(env, "MCP_AUTH_TOKEN_TTL", 900),
             refresh_ttl=_whole(env, "MCP_AUTH_REFRESH_TTL", 30 * 86400),
             clients_file=(env.get("MCP_AUTH_CLIENTS_FILE") or "").strip(),
+            registration_limit=_registration_limit(env),
             allow_loopback_client_metadata=env_flag(env, "MCP_TEST_ALLOW_LOOPBACK_CLIENT_METADATA"),
         )
         if mode in ("oauth", "oauth-proxy") and not public_url:

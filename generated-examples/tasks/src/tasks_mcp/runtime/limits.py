@@ -8,6 +8,11 @@
   refused (413) before it is parsed, one that is not JSON gets 415, and methods other than
   POST get 405 (a stateless server has no stream to offer on GET and no session to end on
   DELETE). Each answer carries a JSON-RPC error object.
+- The body is read from the socket once, by `RequestGuard`, into one `bytes` object that every
+  layer behind it shares: `buffered_body(scope)` gives it to a layer that looks at it (the auth
+  gate), and the `receive` the app gets hands that same object on, then forgets it. The MCP
+  SDK's own body limit (set to the same `MCP_MAX_REQUEST_BYTES`) would copy it into a buffer of
+  its own; `SharedBodyLimit` lets a request whose body was already read and bounded skip it.
 """
 
 from __future__ import annotations
@@ -18,18 +23,25 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
+from mcp.server.transport_security import RequestBodyLimitMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:  # imported on the first call that validates (server.validator)
     from jsonschema import Draft202012Validator
 
 __all__ = [
+    "BODY_KEY",
     "MAX_DEPTH",
     "MAX_PROBLEMS",
     "InputTooDeepError",
     "RequestGuard",
+    "SharedBodyLimit",
+    "buffered_body",
     "check_arguments",
     "problems",
+    "read_body",
+    "replay_body",
 ]
 
 MAX_PROBLEMS = 5  # errors reported per call; validation stops at the next one
@@ -110,8 +122,13 @@ async def check_arguments(validator: Draft202012Validator, arguments: Any) -> li
     return await anyio.to_thread.run_sync(_check, validator, arguments)
 
 
+BODY_KEY = "mcpgen.body"  # the scope entry holding the body RequestGuard read
+
+
 class RequestGuard:
-    """ASGI middleware in front of the MCP endpoint: size cap and allowed methods."""
+    """ASGI middleware in front of the MCP endpoint: size cap and allowed methods. It reads
+    the body of a POST (the only read from the socket) and passes it on in the scope
+    (`buffered_body`) and through `receive`, without a copy."""
 
     def __init__(self, app: ASGIApp, *, path: str, max_bytes: int) -> None:
         self.app = app
@@ -137,18 +154,14 @@ class RequestGuard:
         if declared is not None and declared > self.max_bytes:
             await _reply(send, 413, self._too_large())
             return
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = bool(message.get("more_body"))
-            if len(body) > self.max_bytes:
-                await _reply(send, 413, self._too_large())
-                return
-        await self.app(scope, replay_body(bytes(body), receive), send)
+        try:
+            body = await read_body(receive, self.max_bytes)
+        except ClientDisconnect:
+            return
+        if body is None:
+            await _reply(send, 413, self._too_large())
+            return
+        await self.app({**scope, BODY_KEY: body}, replay_body(body, receive), send)
 
     def _too_large(self) -> str:
         return f"Request body over the {self.max_bytes:,}-byte limit (MCP_MAX_REQUEST_BYTES)"
@@ -169,18 +182,56 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+async def read_body(receive: Receive, max_bytes: int) -> bytes | None:
+    """The whole request body as one `bytes` object, or None as soon as it grows past
+    `max_bytes` (the rest is left unread). Raises ClientDisconnect when the client leaves
+    before the end."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        if chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)  # a single chunk is returned as is, not copied
+
+
+def buffered_body(scope: Scope) -> bytes | None:
+    """The body RequestGuard read for this request (None when it read none)."""
+    body = scope.get(BODY_KEY)
+    return body if isinstance(body, bytes) else None
+
+
 def replay_body(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that hands the app the body already read, then the client's own events."""
-    sent = False
+    """A `receive` that hands the app the body already read (the same object, once, then
+    forgotten), then the client's own events."""
+    pending = [body]
 
     async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        if pending:
+            return {"type": "http.request", "body": pending.pop(), "more_body": False}
         return await receive()
 
     return replay
+
+
+class SharedBodyLimit(RequestBodyLimitMiddleware):
+    """The MCP SDK's body limit, except for a request whose body RequestGuard already read
+    and bounded: that one goes straight to the SDK's handler, which then reads the shared
+    body from `receive` instead of the SDK copying it into a buffer of its own first."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = buffered_body(scope)
+        if body is not None and len(body) <= self.max_body_size:
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 async def _reply(send: Send, status: int, message: str, *, allow: str | None = None) -> None:

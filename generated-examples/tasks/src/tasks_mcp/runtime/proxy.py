@@ -3,7 +3,8 @@ OAuth client of the API's own identity provider (the flow of Cloudflare's worker
 
 1. A client registers: a Client ID Metadata Document (its `client_id` is an HTTPS URL, fetched
    with guards: public addresses only, pinned, 10 KiB, 5 s), a static client
-   (`MCP_AUTH_CLIENTS_FILE`), or dynamic registration (RFC 7591) as the fallback.
+   (`MCP_AUTH_CLIENTS_FILE`), or dynamic registration (RFC 7591) as the fallback, limited per
+   client address (`MCP_AUTH_REGISTRATION_LIMIT` an hour, in each replica; 429 beyond it).
 2. `/authorize` (PKCE S256, `resource` = `MCP_PUBLIC_URL`, exact redirect URIs) leads to a
    consent screen naming the client, its redirect URI and the scopes. Consent is remembered per
    client and redirect URI in a signed cookie and protected against CSRF; a client the user
@@ -15,7 +16,8 @@ OAuth client of the API's own identity provider (the flow of Cloudflare's worker
    `MCP_STATE_KEY`) and refresh tokens that rotate on every use; reusing a code or an old
    refresh token revokes the whole grant, and so does `/revoke`.
 5. Each tool call goes upstream with that user's own upstream token (`credentials.py`), never
-   with the MCP token.
+   with the MCP token. Every upstream token (access, refresh, ID) is added to the server's
+   redactor when it is obtained or read from the store, so no log line or tool result shows it.
 
 State lives in `MCP_STATE_URL` (`state.py`), so replicas sharing a Redis serve the same users.
 """
@@ -28,6 +30,7 @@ import html
 import ipaddress
 import json
 import logging
+import math
 import secrets
 import socket
 import time
@@ -54,26 +57,27 @@ from mcp.server.auth.provider import (
 from mcp.server.auth.routes import create_auth_routes
 from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
-from pydantic import AnyHttpUrl, AnyUrl, ValidationError
+from pydantic import AnyHttpUrl, AnyUrl, PrivateAttr, ValidationError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .auth import TokenRefusedError
 from .config import is_loopback
+from .credentials import EARLY_RENEWAL, client_auth_header, parse_scopes
 from .definitions import Scheme
 from .state import StateCipher, hashed, open_state, state_keys
 
 if TYPE_CHECKING:
     from .server import ApiServer
 
-__all__ = ["OAuthProxy"]
+__all__ = ["OAuthProxy", "RegistrationLimit"]
 
 logger = logging.getLogger(__name__)
 
 PENDING_TTL = 600  # seconds to finish consent and the upstream sign-in
 CODE_TTL = 300
-EARLY_RENEWAL = 60.0
 METADATA_MAX_BYTES = 10 * 1024
 METADATA_TIMEOUT = 5.0
 METADATA_CACHE = 300.0
@@ -126,7 +130,7 @@ class _Upstream:
         self._token_url = given.get(scheme.variable("token_url")) or scheme.code_token_url
         raw_scopes = given.get(scheme.variable("scopes"))
         if raw_scopes is not None:
-            self.scopes = tuple(raw_scopes.replace(",", " ").split())
+            self.scopes = parse_scopes(raw_scopes)
         else:
             self.scopes = scheme.scopes + (("openid",) if scheme.discovery_url else ())
         self._discovered: dict[str, Any] | None = None
@@ -153,12 +157,16 @@ class _Upstream:
         return authorize, token
 
     def client_auth(self) -> dict[str, str]:
-        if not self.client_secret:
-            return {}
-        from urllib.parse import quote_plus
+        """HTTP Basic client authentication; none for a public client (no secret)."""
+        return client_auth_header(self.client_id, self.client_secret) if self.client_secret else {}
 
-        pair = f"{quote_plus(self.client_id)}:{quote_plus(self.client_secret)}"
-        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
+class _UserAccess(AccessToken):
+    """An access token this server issued, holding the user's grant as `verify` read it: the
+    upstream token of that request's tool call comes from here, so a call reads the grant
+    from the store once. Private: never serialized, never shown."""
+
+    _grant: dict[str, Any] | None = PrivateAttr(default=None)
 
 
 def _subject(tokens: Mapping[str, Any]) -> str:
@@ -196,6 +204,9 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
         self.scopes = sorted(server.all_scopes())
         self.static_clients = self._static_clients(config.clients_file)
         self.store = open_state(config.state_url)
+        self.registrations = (
+            RegistrationLimit(config.registration_limit) if config.registration_limit else None
+        )
         self._http_client: httpx.AsyncClient | None = None
         self._metadata_cache: dict[str, tuple[float, OAuthClientInformationFull]] = {}
         self._refresh_locks: dict[str, anyio.Lock] = {}
@@ -532,7 +543,21 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
             raise TokenError("invalid_grant", str(error if isinstance(error, str) else "refused"))
         if not isinstance(body.get("access_token"), str):
             raise TokenError("invalid_grant", "no access_token")
+        self._learn(body)
         return body
+
+    def _learn(self, tokens: Mapping[str, Any]) -> None:
+        """Have the redactor mask the upstream tokens of a token response or a stored record."""
+        for name in ("access_token", "refresh_token", "id_token"):
+            value = tokens.get(name)
+            if isinstance(value, str):
+                self.server.redactor.add(value)
+
+    def _usable(self, record: Mapping[str, Any]) -> str:
+        """A stored upstream access token, about to be used (and so masked from now on: it
+        may have been obtained by another replica, or before a restart)."""
+        self._learn(record)
+        return str(record["access_token"])
 
     async def _save_grant(self, gid: str, grant: Mapping[str, Any]) -> None:
         await self._save("grant:" + gid, grant, self.config.refresh_ttl)
@@ -671,9 +696,10 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
         """The gate's check of an access token this server issued: signature, expiry,
         audience, and a grant that still exists (revocation ends it at once)."""
         claims = await self._decode(token)
-        if await self.store.get("grant:" + str(claims["gid"])) is None:
+        grant = await self._load("grant:" + str(claims["gid"]))
+        if grant is None:
             raise TokenRefusedError("token revoked")
-        return AccessToken(
+        access = _UserAccess(
             token=token,
             client_id=str(claims["client_id"]),
             scopes=str(claims.get("scope", "")).split(),
@@ -682,6 +708,8 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
             subject=str(claims["sub"]),
             claims={"iss": self.issuer, "gid": claims["gid"]},
         )
+        access._grant = grant
+        return access
 
     async def load_access_token(self, token: str) -> AccessToken | None:
         try:
@@ -713,30 +741,35 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
         gid = (access.claims or {}).get("gid") if access is not None else None
         if not isinstance(gid, str) or scheme != self.upstream.key:
             return None
-        grant = await self._load("grant:" + gid)
+        held = access._grant if isinstance(access, _UserAccess) else None
+        grant = held if held is not None else await self._load("grant:" + gid)
         if grant is None:
             return None
         record = grant["upstream"]
         if not renew and not _expiring(record):
-            return str(record["access_token"])
+            return self._usable(record)
         lock = self._refresh_locks.setdefault(gid, anyio.Lock())
         async with lock:
             latest = await self._load("grant:" + gid)
             if latest is None:
-                return None
-            if latest["upstream"]["access_token"] != record["access_token"] and not _expiring(
+                renewed = None
+            elif latest["upstream"]["access_token"] != record["access_token"] and not _expiring(
                 latest["upstream"]
             ):
-                return str(latest["upstream"]["access_token"])  # renewed meanwhile
-            renewed = await self._renew_upstream(gid, latest)
+                renewed = self._usable(latest["upstream"])  # renewed meanwhile
+            else:
+                renewed = await self._renew_upstream(gid, latest)
         self._refresh_locks.pop(gid, None)
+        if isinstance(access, _UserAccess):  # a retry in this request uses what is now stored
+            current = latest is not None and latest["upstream"]["access_token"] == renewed
+            access._grant = latest if current else None
         return renewed
 
     async def _renew_upstream(self, gid: str, grant: dict[str, Any]) -> str | None:
         record = grant["upstream"]
         refresh = record.get("refresh_token")
         if not isinstance(refresh, str):
-            return None if _expired(record) else str(record["access_token"])
+            return None if _expired(record) else self._usable(record)
         if not await self.store.put("lock:renew:" + gid, b"1", 30, only_new=True):
             for _ in range(100):  # another replica renews it: wait for its result
                 await anyio.sleep(0.1)
@@ -744,7 +777,7 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
                 if latest is None:
                     return None
                 if latest["upstream"]["access_token"] != record["access_token"]:
-                    return str(latest["upstream"]["access_token"])
+                    return self._usable(latest["upstream"])
             return None
         try:
             tokens = await self._upstream_tokens(
@@ -815,13 +848,91 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
             ),
             revocation_options=RevocationOptions(enabled=True),
         )
-        kept = [r for r in sdk if r.path != "/.well-known/oauth-authorization-server"]
+        kept = [
+            _limited(r, self.registrations) if r.path == "/register" else r
+            for r in sdk
+            if r.path != "/.well-known/oauth-authorization-server"
+        ]
         return [
             Route("/.well-known/oauth-authorization-server", metadata, methods=["GET", "OPTIONS"]),
             Route("/oauth/consent", self.consent, methods=["GET", "POST"]),
             Route("/oauth/callback", self.callback, methods=["GET"]),
             *kept,
         ]
+
+
+class RegistrationLimit:
+    """Dynamic registrations per client address: a token bucket per address holding
+    `per_hour` registrations and refilled at `per_hour` an hour. At most `max_addresses` are
+    tracked (full buckets are dropped first, then the oldest)."""
+
+    def __init__(self, per_hour: int, max_addresses: int = 10_000) -> None:
+        self.capacity = float(per_hour)
+        self.rate = per_hour / 3600.0  # registrations per second
+        self.max_addresses = max_addresses
+        self._buckets: dict[str, tuple[float, float]] = {}  # address → (left, when)
+
+    def _left(self, address: str, now: float) -> float:
+        left, when = self._buckets.get(address, (self.capacity, now))
+        return min(self.capacity, left + (now - when) * self.rate)
+
+    def take(self, address: str, now: float) -> float:
+        """0 when `address` may register now (and that registration is counted); otherwise
+        the seconds until it may."""
+        left = self._left(address, now)
+        if left < 1:
+            return (1 - left) / self.rate
+        if address not in self._buckets and len(self._buckets) >= self.max_addresses:
+            self._prune(now)
+        self._buckets[address] = (left - 1, now)
+        return 0.0
+
+    def _prune(self, now: float) -> None:
+        for address in [a for a in self._buckets if self._left(a, now) >= self.capacity]:
+            del self._buckets[address]
+        while len(self._buckets) >= self.max_addresses:
+            del self._buckets[next(iter(self._buckets))]
+
+
+def _limited(route: Route, limit: RegistrationLimit | None) -> Route:
+    """The SDK's /register route behind `limit` (unchanged without one)."""
+    if limit is None:
+        return route
+    return Route(route.path, _Registrations(route.app, limit), methods=sorted(route.methods or ()))
+
+
+class _Registrations:
+    """ASGI: a registration (POST) from an address over its limit gets 429 with Retry-After."""
+
+    def __init__(self, app: ASGIApp, limit: RegistrationLimit) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            client = scope.get("client")
+            address = str(client[0]) if client else ""
+            wait = self.limit.take(address, time.monotonic())
+            if wait > 0:
+                seconds = math.ceil(wait)
+                logger.warning("refused a client registration from %s: over the limit", address)
+                response = JSONResponse(
+                    {
+                        "error": "too_many_requests",
+                        "error_description": "too many client registrations from this "
+                        f"address; retry in {seconds} s",
+                    },
+                    429,
+                    headers={
+                        "Retry-After": str(seconds),
+                        "Cache-Control": "no-store",
+                        "Access-Control-Allow-Origin": "*",
+                        "Access-Control-Expose-Headers": "Retry-After",
+                    },
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class ProviderUnavailableError(TokenError):

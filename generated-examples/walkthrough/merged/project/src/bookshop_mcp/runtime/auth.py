@@ -16,7 +16,11 @@ In the oauth modes, protected-resource metadata (RFC 9728) is served at both the
 and the root well-known path; a request without a valid token gets 401 with
 `WWW-Authenticate: Bearer resource_metadata="…", scope="…"`; a call to a tool whose scopes the
 token lacks gets 403 `insufficient_scope` naming them, and tools/list shows only the tools the
-caller's scopes allow. Nothing here logs or returns a token.
+caller's scopes allow. When the authorization server cannot be asked (its keys, metadata or
+introspection endpoint unreachable, or answering 5xx), the caller's token may well be valid: the
+answer is 503 with `Retry-After`, not 401. Nothing here logs or returns a token.
+
+PyJWT is imported only where tokens are checked (the oauth modes), not at start-up.
 """
 
 from __future__ import annotations
@@ -34,24 +38,27 @@ from urllib.parse import urlsplit
 
 import anyio
 import httpx
-import jwt
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
-from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
 from starlette.authentication import AuthCredentials
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .config import AuthConfig, Settings, is_loopback
-from .limits import replay_body
+from .credentials import client_auth_header
+from .limits import BODY_KEY, buffered_body, read_body, replay_body
 
 if TYPE_CHECKING:
+    import jwt
     from starlette.applications import Starlette
 
     from .server import ApiServer
 
 __all__ = [
+    "RETRY_AFTER",
     "AuthGate",
+    "AuthServerUnavailableError",
     "Introspection",
     "JwksCache",
     "JwtVerifier",
@@ -81,8 +88,21 @@ def caller_scopes() -> frozenset[str] | None:
     return _caller_scopes.get()
 
 
+RETRY_AFTER = 5  # seconds: how long an unreachable authorization server is left alone
+
+
 class TokenRefusedError(Exception):
     """A token was refused; the message says why in words safe to log and to return."""
+
+
+class AuthServerUnavailableError(Exception):
+    """The authorization server could not be asked (the connection failed or it answered
+    5xx), so the token could not be checked: a passing fault, answered 503, not 401. The
+    message says what failed in words safe to log and to return."""
+
+
+def _unavailable(response: httpx.Response) -> bool:
+    return response.status_code >= 500
 
 
 class Verifier(Protocol):
@@ -154,6 +174,7 @@ class IssuerMetadata:
         self.issuer = issuer
         self._http = http
         self._found: dict[str, Any] | None = None
+        self._down_until = 0.0  # after a failed discovery, not asked again before this
         self._lock = anyio.Lock()
 
     async def get(self) -> dict[str, Any]:
@@ -161,16 +182,29 @@ class IssuerMetadata:
             return self._found
         async with self._lock:
             if self._found is None:
-                self._found = await self._discover()
+                if time.monotonic() < self._down_until:
+                    raise AuthServerUnavailableError("the authorization server is unreachable")
+                try:
+                    self._found = await self._discover()
+                except AuthServerUnavailableError:
+                    self._down_until = time.monotonic() + RETRY_AFTER
+                    raise
             return self._found
 
     async def _discover(self) -> dict[str, Any]:
+        answered = False  # some URL answered, other than with a 5xx
         for url in dict.fromkeys(_metadata_urls(self.issuer)):
             try:
                 response = await self._http().get(url, headers={"Accept": "application/json"})
             except httpx.HTTPError as exc:
                 logger.warning("authorization server metadata %s: %s", url, type(exc).__name__)
                 continue
+            if _unavailable(response):
+                logger.warning(
+                    "authorization server metadata %s: HTTP %d", url, response.status_code
+                )
+                continue
+            answered = True
             if response.status_code != 200:
                 continue
             try:
@@ -181,12 +215,17 @@ class IssuerMetadata:
             if isinstance(body, dict) and named.rstrip("/") == self.issuer.rstrip("/"):
                 return body
             logger.warning("authorization server metadata %s names another issuer", url)
+        if not answered:
+            raise AuthServerUnavailableError("the authorization server is unreachable")
         raise TokenRefusedError("the authorization server's metadata could not be read")
 
 
 class JwksCache:
     """The issuer's signing keys by `kid`: cached for `max_age`, fetched again on an unknown
-    `kid` at most once per `min_interval` seconds (so forged kids cannot flood the issuer)."""
+    `kid` at most once per `min_interval` seconds (so forged kids cannot flood the issuer).
+    When a fetch fails because the issuer is unreachable (or answers 5xx), a key it cannot
+    supply raises `AuthServerUnavailableError`, and the fetch is tried again after
+    `retry_interval` seconds."""
 
     def __init__(
         self,
@@ -200,34 +239,54 @@ class JwksCache:
         self._http = http
         self.max_age = max_age
         self.min_interval = min_interval
+        self.retry_interval: float = RETRY_AFTER
         self._keys: dict[str | None, jwt.PyJWK] = {}
         self._fetched = -1e18
+        self._down = False  # the last fetch failed for want of an answer
         self._lock = anyio.Lock()
         self.fetches = 0
 
     async def key(self, kid: str | None, alg: str) -> jwt.PyJWK | None:
         now = time.monotonic()
         stale = now - self._fetched > self.max_age
-        if stale or (kid not in self._keys and now - self._fetched > self.min_interval):
+        interval = self.retry_interval if self._down else self.min_interval
+        if stale or (kid not in self._keys and now - self._fetched > interval):
             await self._refresh(stale)
         if kid is None:
             usable = [k for k in self._keys.values() if k.algorithm_name == alg]
-            return usable[0] if len(usable) == 1 else None
-        found = self._keys.get(kid)
-        return found if found is not None and found.algorithm_name == alg else None
+            found = usable[0] if len(usable) == 1 else None
+        else:
+            found = self._keys.get(kid)
+            found = found if found is not None and found.algorithm_name == alg else None
+        if found is None and self._down:
+            raise AuthServerUnavailableError("the authorization server's keys could not be fetched")
+        return found
 
     async def _refresh(self, stale: bool) -> None:
+        import jwt
+
         fetched = self._fetched
         async with self._lock:
             if self._fetched != fetched:  # another request refreshed while we waited
                 return
             self._fetched = time.monotonic()
             self.fetches += 1
+            self._down = False
             try:
                 url = await self._url()
                 response = await self._http().get(url, headers={"Accept": "application/json"})
+                if _unavailable(response):
+                    self._down = True
+                    logger.warning(
+                        "could not fetch the signing keys: HTTP %d", response.status_code
+                    )
+                    return
                 data = response.json() if response.status_code == 200 else None
-            except (httpx.HTTPError, ValueError, TokenRefusedError) as exc:
+            except (httpx.HTTPError, AuthServerUnavailableError) as exc:
+                self._down = True
+                logger.warning("could not fetch the signing keys: %s", type(exc).__name__)
+                return
+            except (ValueError, TokenRefusedError) as exc:
                 logger.warning("could not fetch the signing keys: %s", type(exc).__name__)
                 return
             keys: dict[str | None, jwt.PyJWK] = {}
@@ -274,6 +333,8 @@ class JwtVerifier:
         self.keys = keys
 
     async def verify(self, token: str) -> AccessToken:
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -336,7 +397,7 @@ class Introspection:
         self.leeway = config.leeway
         self._url = url
         self._http = http
-        self._auth = (config.client_id, config.client_secret)
+        self._auth = client_auth_header(config.client_id, config.client_secret)
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, AccessToken]] = {}
 
@@ -350,12 +411,20 @@ class Introspection:
             response = await self._http().post(
                 await self._url(),
                 data={"token": token, "token_type_hint": "access_token"},
-                auth=self._auth,
-                headers={"Accept": "application/json"},
+                headers={**self._auth, "Accept": "application/json"},
             )
+        except httpx.HTTPError as exc:
+            logger.warning("introspection: %s", type(exc).__name__)
+            raise AuthServerUnavailableError("the authorization server did not answer") from None
+        if _unavailable(response):
+            logger.warning("introspection: HTTP %d", response.status_code)
+            raise AuthServerUnavailableError(
+                f"the authorization server failed (HTTP {response.status_code})"
+            )
+        try:
             body = response.json() if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError):
-            raise TokenRefusedError("the authorization server did not answer") from None
+        except ValueError:
+            body = None
         if not isinstance(body, dict):
             raise TokenRefusedError("introspection failed")
         if body.get("active") is not True:
@@ -478,8 +547,9 @@ class AuthGate:
     """ASGI middleware: serves the protected-resource metadata and guards the MCP endpoint.
 
     A request to `mcp_path` needs `Authorization: Bearer <token>` that `verifier` accepts. For
-    scoped tokens the JSON-RPC body is read first (it is small) and the scopes the called
-    operation needs (`ApiServer.required_scopes`) are checked before the SDK sees the request.
+    scoped tokens the scopes the called operation needs (`ApiServer.required_scopes`) are
+    checked in the JSON-RPC body before the SDK sees the request: the body `RequestGuard`
+    already read (`limits.buffered_body`), never a second read or copy of it.
     The caller is then put where the SDK and the runtime look for it (`scope["user"]`,
     `get_access_token()`, `caller_scopes()`). Other paths pass through untouched.
     """
@@ -531,12 +601,23 @@ class AuthGate:
             challenge = _Challenge(401, "invalid_token", str(exc), self.all_scopes)
             await self._refuse(send, challenge)
             return
+        except AuthServerUnavailableError as exc:
+            logger.warning("could not check a token, answered 503: %s", exc)
+            await _unavailable_reply(send, str(exc))
+            return
         granted = frozenset(access.scopes) if self.verifier.scoped else None
         if granted is not None and scope["method"] == "POST":
-            body, ok = await _read_body(receive)
-            if not ok:
-                await _plain(send, 413, b'{"error": "request body too large"}')
-                return
+            body = buffered_body(scope)
+            if body is None:  # no RequestGuard in front: read it here, once, the same way
+                try:
+                    body = await read_body(receive, self.server.app_settings.max_request_bytes)
+                except ClientDisconnect:
+                    return
+                if body is None:
+                    await _plain(send, 413, b'{"error": "request body too large"}')
+                    return
+                scope = {**scope, BODY_KEY: body}
+                receive = replay_body(body, receive)
             needed = self.server.required_scopes_for_body(body)
             missing = needed - granted
             if missing:
@@ -547,7 +628,6 @@ class AuthGate:
                 )
                 await self._refuse(send, challenge)
                 return
-            receive = replay_body(body, receive)
         user = AuthenticatedUser(access)
         scope = {**scope, "user": user, "auth": AuthCredentials(access.scopes)}
         user_token = auth_context_var.set(user)
@@ -621,17 +701,24 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    body = bytearray()
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return bytes(body), True
-        body += message.get("body", b"")
-        if len(body) > DEFAULT_MAX_REQUEST_BODY_SIZE:
-            return b"", False
-        if not message.get("more_body", False):
-            return bytes(body), True
+async def _unavailable_reply(send: Send, description: str) -> None:
+    """503: the token could not be checked now; the caller should retry, not sign in again."""
+    body = json.dumps(
+        {"error": "temporarily_unavailable", "error_description": description}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"retry-after", str(RETRY_AFTER).encode()),
+                (b"cache-control", b"no-store"),
+                (b"access-control-expose-headers", b"retry-after"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _plain(send: Send, status: int, body: bytes) -> None:

@@ -26,7 +26,13 @@ from .auth import caller_scopes, check_listen_address, install_auth, jsonrpc_cal
 from .config import Settings
 from .definitions import Catalog, ProjectInfo, ToolDef, tool_bytes
 from .encoding import ArgumentError
-from .limits import InputTooDeepError, RequestGuard, check_arguments, problems
+from .limits import (
+    InputTooDeepError,
+    RequestGuard,
+    SharedBodyLimit,
+    check_arguments,
+    problems,
+)
 from .listing import Listing, ListingMark, SpliceCounts, SpliceListings, SpliceStream, mark_of
 from .observability import observe_http
 from .redaction import Redactor, redact_logs
@@ -159,6 +165,7 @@ class ApiServer(MCPServer[Any]):
         basic = [s.variables for s in project.schemes.values() if s.kind == "basic"]
         self.redactor = Redactor.of(settings.credentials, [(u, p) for u, p, *_ in basic])
         redact_logs(self.redactor)
+        self.upstream.credentials.learn = self.redactor.add  # tokens obtained while running
         self.catalog = operations if isinstance(operations, Catalog) else Catalog.of(operations)
         self.tools = Tools(self.catalog)
         self.resources: dict[str, ToolDef] = {
@@ -401,7 +408,10 @@ def create_http_app(server: ApiServer) -> Starlette:
     GET /metrics, what `MCP_AUTH_MODE` adds (`auth.install_auth`), tools/list answered from
     precomputed bytes (runtime/listing.py) inside any auth, and a JSON log line per request
     (`observability`, outermost, so it sees refused requests too). Stops with a message when
-    the settings would serve an open server on a public address."""
+    the settings would serve an open server on a public address.
+
+    A POST body is read once, by `RequestGuard`, and shared by every layer behind it; the
+    SDK's own body limit is `MCP_MAX_REQUEST_BYTES` too (`limits.SharedBodyLimit`)."""
     settings = server.app_settings
     check_listen_address(settings)
     app = server.streamable_http_app(
@@ -410,7 +420,10 @@ def create_http_app(server: ApiServer) -> Starlette:
         json_response=True,
         transport_security=transport_security(settings),
         host=settings.host,
+        max_request_body_size=settings.max_request_bytes,
     )
+    manager = server.session_manager
+    manager.asgi_app = SharedBodyLimit(manager.asgi_app.app, manager.asgi_app.max_body_size)
     app.add_middleware(SpliceListings, counts=server.splice_counts)
     close_auth = install_auth(server, app)
     inner = app.router.lifespan_context

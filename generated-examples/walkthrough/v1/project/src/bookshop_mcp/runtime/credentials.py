@@ -14,7 +14,9 @@ Per scheme kind:
      many calls arrive together, renewed before it expires and after a 401;
   3. a ready access token in `UPSTREAM_<S>_TOKEN`.
 
-The MCP client's own token is never sent upstream.
+The MCP client's own token is never sent upstream. Every token obtained while the server runs
+is handed to `Credentials.learn` (the server's redactor), so that it is masked wherever it
+would appear in a log line or a tool result.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import quote_plus
 
 import anyio
 import httpx
@@ -33,17 +36,33 @@ from .config import Settings
 from .definitions import ProjectInfo, Scheme
 
 __all__ = [
+    "EARLY_RENEWAL",
     "Applied",
     "ClientCredentials",
     "Credentials",
     "NotConfiguredError",
     "UpstreamAuthError",
     "UserTokens",
+    "client_auth_header",
     "merge",
+    "parse_scopes",
 ]
 
 logger = logging.getLogger(__name__)
 EARLY_RENEWAL = 60.0  # seconds before expiry a cached token is renewed (at most half its life)
+
+
+def client_auth_header(client_id: str, client_secret: str) -> dict[str, str]:
+    """OAuth client authentication with HTTP Basic (`client_secret_basic`): RFC 6749 2.3.1
+    form-encodes the client ID and the secret before they are joined and base64-encoded, so
+    a `:` or a non-ASCII character in either survives the trip."""
+    pair = f"{quote_plus(client_id)}:{quote_plus(client_secret)}"
+    return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
+
+def parse_scopes(raw: str) -> tuple[str, ...]:
+    """A list of OAuth scopes as a setting gives it: separated by spaces, commas or both."""
+    return tuple(raw.replace(",", " ").split())
 
 
 class NotConfiguredError(RuntimeError):
@@ -107,8 +126,10 @@ class ClientCredentials:
         client_secret: str,
         scopes: Sequence[str],
         variables: str,
+        learn: Callable[[str], None] = lambda token: None,
     ) -> None:
         self._http = http
+        self._learn = learn  # told each token obtained
         self.token_url = token_url
         self._client_id = client_id
         self._client_secret = client_secret
@@ -142,9 +163,6 @@ class ClientCredentials:
 
     async def _fetch(self) -> str:
         self.fetches += 1
-        basic = base64.b64encode(
-            f"{_form_quote(self._client_id)}:{_form_quote(self._client_secret)}".encode()
-        ).decode()
         form = {"grant_type": "client_credentials"}
         if self.scopes:
             form["scope"] = " ".join(self.scopes)
@@ -152,7 +170,10 @@ class ClientCredentials:
             response = await self._http().post(
                 self.token_url,
                 data=form,
-                headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
+                headers={
+                    **client_auth_header(self._client_id, self._client_secret),
+                    "Accept": "application/json",
+                },
             )
         except httpx.HTTPError as exc:
             raise UpstreamAuthError(
@@ -174,23 +195,15 @@ class ClientCredentials:
             )
         lifetime = body.get("expires_in") if isinstance(body, dict) else None
         seconds = float(lifetime) if isinstance(lifetime, int | float) and lifetime > 0 else 3600.0
+        self._learn(token)
         self._token = token
         self._renew_at = time.monotonic() + seconds - min(EARLY_RENEWAL, seconds / 2)
         logger.info("obtained an upstream access token from %s", self.token_url)
         return token
 
 
-def _form_quote(text: str) -> str:
-    # RFC 6749 2.3.1: client_id and secret are form-urlencoded before basic encoding
-    from urllib.parse import quote_plus
-
-    return quote_plus(text)
-
-
 def _scopes(raw: str | None, default: Sequence[str]) -> tuple[str, ...]:
-    if raw is None:
-        return tuple(default)
-    return tuple(raw.replace(",", " ").split())
+    return tuple(default) if raw is None else parse_scopes(raw)
 
 
 class Credentials:
@@ -206,6 +219,7 @@ class Credentials:
         self.given: Mapping[str, str] = settings.credentials
         self.timeout = settings.timeout
         self.user_tokens = user_tokens
+        self.learn: Callable[[str], None] = lambda token: None  # set by the server: redaction
         self._http_client: httpx.AsyncClient | None = None
         self._client_credentials: dict[str, ClientCredentials] = {}
 
@@ -243,9 +257,13 @@ class Credentials:
             secret,
             _scopes(self.given.get(scheme.variable("scopes")), scheme.scopes),
             f"{scheme.variable('client_id')} and {scheme.variable('client_secret')}",
+            self._learned,
         )
         self._client_credentials[key] = found
         return found
+
+    def _learned(self, token: str) -> None:
+        self.learn(token)  # looked up at each call: the server may set `learn` at any time
 
     def _per_user(self, scheme: Scheme) -> bool:
         return (

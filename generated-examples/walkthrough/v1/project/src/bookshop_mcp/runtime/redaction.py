@@ -4,7 +4,9 @@ An upstream that echoes its key back (in an error message, a reply body, a redir
 would otherwise hand it to every agent; an exception raised while a request was built may
 hold a header value. The `Redactor` knows each configured credential and the forms it
 travels in (as given, percent-encoded, base64, and `user:password` in base64 for HTTP Basic),
-and replaces them with `[redacted]`.
+and replaces them with `[redacted]`. Credentials the server obtains while it runs (upstream OAuth
+access, refresh and ID tokens) are added as they arrive (`Redactor.add`); the most recent
+`MAX_LEARNED` of them are kept, besides every configured one.
 """
 
 from __future__ import annotations
@@ -19,10 +21,27 @@ from urllib.parse import quote, quote_plus
 
 from mcp.types import CallToolResult, TextContent
 
-__all__ = ["MASK", "Redactor", "redact_logs"]
+__all__ = ["MASK", "MAX_LEARNED", "Redactor", "redact_logs"]
 
 MASK = "[redacted]"
+MAX_LEARNED = 512  # credentials obtained at runtime that are kept (the oldest are forgotten)
 _MIN_LENGTH = 4  # shorter values would mask ordinary text; credentials are never that short
+
+
+def _forms(secret: str) -> set[str]:
+    """The forms a secret travels in: as given, percent-encoded, base64, inside JSON text."""
+    return {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+        base64.b64encode(secret.encode()).decode(),
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    }
+
+
+def _ordered(forms: set[str]) -> tuple[str, ...]:
+    # Longest first, so that a secret holding another is masked whole.
+    return tuple(sorted(forms, key=lambda form: (-len(form), form)))
 
 
 class Redactor:
@@ -32,18 +51,25 @@ class Redactor:
         forms: set[str] = set()
         for secret in secrets:
             if len(secret) >= _MIN_LENGTH:
-                forms |= {
-                    secret,
-                    quote(secret, safe=""),
-                    quote_plus(secret, safe=""),
-                    base64.b64encode(secret.encode()).decode(),
-                    json.dumps(secret, ensure_ascii=False)[1:-1],  # inside JSON text
-                }
+                forms |= _forms(secret)
         for user, password in pairs:
             if len(password) >= _MIN_LENGTH:
                 forms.add(base64.b64encode(f"{user}:{password}".encode()).decode())
-        # Longest first, so that a secret holding another is masked whole.
-        self.forms = tuple(sorted(forms, key=lambda form: (-len(form), form)))
+        self._configured = frozenset(forms)
+        self._learned: dict[str, frozenset[str]] = {}  # in the order they arrived
+        self.forms = _ordered(forms)
+
+    def add(self, secret: str) -> None:
+        """Mask `secret` from now on (a credential obtained at runtime, such as an OAuth
+        token), in every form it travels in. Known secrets cost a lookup; only the most
+        recent `MAX_LEARNED` are kept."""
+        if len(secret) < _MIN_LENGTH or secret in self._learned:
+            return
+        self._learned[secret] = frozenset(_forms(secret))
+        while len(self._learned) > MAX_LEARNED:
+            del self._learned[next(iter(self._learned))]
+        forms = set(self._configured).union(*self._learned.values())
+        self.forms = _ordered(forms)  # one assignment: readers see the old or the new tuple
 
     @classmethod
     def of(cls, credentials: Mapping[str, str], basic: Iterable[tuple[str, str]] = ()) -> Redactor:
