@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from mcp.types import ToolAnnotations
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,14 +22,14 @@ from starlette.routing import Route
 
 from mcpgen.runtime import proxy as proxy_module
 from mcpgen.runtime.config import AuthConfig, Settings
-from mcpgen.runtime.definitions import Scheme, ToolDef
+from mcpgen.runtime.definitions import Scheme
 from mcpgen.runtime.proxy import OAuthProxy, RegistrationLimit
 from mcpgen.runtime.redaction import MASK
 from mcpgen.runtime.server import ApiServer, create_http_app
 from mcpgen.runtime.state import SqliteStore
-from mcpgen.runtime.upstream import Reply, Upstream
 from tests.runtime.conftest import make_project
 from tests.runtime.test_auth import TOOLS
+from tests.runtime.test_credentials import ECHO
 from tests.support import net
 from tests.support.tls import TestCA, serve_https
 
@@ -221,35 +220,31 @@ def test_dynamic_registration_is_limited_per_client_address(tmp_path: Path) -> N
     with pytest.raises(SystemExit, match="MCP_AUTH_REGISTRATION_LIMIT"):
         AuthConfig.from_env({"MCP_AUTH_REGISTRATION_LIMIT": "-1"}, "")
 
-    def app(base: str) -> Any:
-        return proxy_app(base, tmp_path, allow_loopback=False, registration_limit=3)
+    def registrations(limit: int, count: int) -> list[httpx.Response]:
+        def app(base: str) -> Any:
+            return proxy_app(base, tmp_path, allow_loopback=False, registration_limit=limit)
 
-    with (
-        net.serve_in_thread(factory=app) as base,
-        httpx.Client(base_url=base, trust_env=False, timeout=15) as http,
-    ):
-        made = [http.post("/register", json=REGISTRATION) for _ in range(3)]
-        assert [r.status_code for r in made] == [201, 201, 201]
-        preflight = http.options(
-            "/register",
-            headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
-        )
-        assert preflight.status_code == 200  # not counted, not refused
-        refused = http.post("/register", json=REGISTRATION)
-        assert refused.status_code == 429
-        assert refused.headers["retry-after"] == "1200"  # one registration per 3600 / 3 s
-        assert refused.json()["error"] == "too_many_requests"
-        assert http.post("/register", json={"redirect_uris": ["ftp://x"]}).status_code == 429
+        with (
+            net.serve_in_thread(factory=app) as base,
+            httpx.Client(base_url=base, trust_env=False, timeout=15) as http,
+        ):
+            made = [http.post("/register", json=REGISTRATION) for _ in range(count)]
+            preflight = http.options(
+                "/register",
+                headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+            )
+            assert preflight.status_code == 200  # not counted, not refused
+            made.append(http.post("/register", json=REGISTRATION))
+            made.append(http.post("/register", json={"redirect_uris": ["ftp://x"]}))
+            return made
 
-    def unlimited(base: str) -> Any:
-        return proxy_app(base, tmp_path, allow_loopback=False, registration_limit=0)
-
-    with (
-        net.serve_in_thread(factory=unlimited) as base,
-        httpx.Client(base_url=base, trust_env=False, timeout=15) as http,
-    ):
-        made = [http.post("/register", json=REGISTRATION) for _ in range(25)]
-        assert {r.status_code for r in made} == {201}
+    limited = registrations(3, 3)
+    assert [r.status_code for r in limited] == [201, 201, 201, 429, 429]
+    assert limited[3].headers["retry-after"] == "1200"  # one registration per 3600 / 3 s
+    assert limited[3].json()["error"] == "too_many_requests"
+    unlimited = registrations(0, 25)
+    assert {r.status_code for r in unlimited[:26]} == {201}
+    assert unlimited[26].status_code == 400  # refused for what it is, not for how many
 
 
 def test_the_registration_bucket_refills_per_address_and_stays_bounded() -> None:
@@ -276,20 +271,6 @@ class CountingStore(SqliteStore):
         return await super().get(key)
 
 
-async def echo(upstream: Upstream) -> Reply:
-    return await upstream.request("GET", "/echo", security=(("oauth",),))
-
-
-ECHO = ToolDef(
-    name="echo",
-    title="echo",
-    description="What the API saw.",
-    handler=echo,
-    arguments={},
-    input_schema={"type": "object", "properties": {}},
-    output_schema={"type": "object"},
-    annotations=ToolAnnotations(read_only_hint=True),
-)
 ACCESS_1, REFRESH_1 = "user-access-1-0123456789abcdef", "user-refresh-1-0123456789abcdef"
 ACCESS_2, REFRESH_2 = "user-access-2-0123456789abcdef", "user-refresh-2-0123456789abcdef"
 
