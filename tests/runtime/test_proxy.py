@@ -98,6 +98,21 @@ def authorize(base: str, client_id: str) -> httpx.Response:
     return httpx.get(f"{base}/authorize?{urlencode(query)}", trust_env=False, timeout=15)
 
 
+def proxy_scheme(idp: str, tmp_path: Path) -> tuple[Scheme, AuthConfig]:
+    """The upstream scheme of an identity provider at `idp`, and oauth-proxy settings with
+    their state in `tmp_path`."""
+    scheme = Scheme(
+        kind="oauth2",
+        variables=VARIABLES,
+        authorize_url=idp + "/authorize",
+        code_token_url=idp + "/token",
+    )
+    auth = AuthConfig(
+        mode="oauth-proxy", state_url=f"sqlite:///{tmp_path}/state.sqlite3", state_key="k" * 40
+    )
+    return scheme, auth
+
+
 def test_metadata_documents_behind_the_loopback_allowance(
     docs: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -176,15 +191,7 @@ async def test_a_provider_fault_on_renewal_keeps_the_grant_and_a_refusal_ends_it
         return answers.pop(0)
 
     with net.serve_in_thread(Starlette(routes=[Route("/token", token, methods=["POST"])])) as idp:
-        scheme = Scheme(
-            kind="oauth2",
-            variables=VARIABLES,
-            authorize_url=idp + "/authorize",
-            code_token_url=idp + "/token",
-        )
-        auth = AuthConfig(
-            mode="oauth-proxy", state_url=f"sqlite:///{tmp_path}/state.sqlite3", state_key="k" * 40
-        )
+        scheme, auth = proxy_scheme(idp, tmp_path)
         settings = Settings(
             public_url="http://127.0.0.1:1/mcp",
             auth=auth,
@@ -314,15 +321,7 @@ async def test_a_tool_call_reads_the_grant_once_and_the_users_tokens_are_masked(
     seen: list[str] = []
     refused: set[str] = set()
     with net.serve_in_thread(identity_provider_and_api(seen, refused)) as idp:
-        scheme = Scheme(
-            kind="oauth2",
-            variables=VARIABLES,
-            authorize_url=idp + "/authorize",
-            code_token_url=idp + "/token",
-        )
-        auth = AuthConfig(
-            mode="oauth-proxy", state_url=f"sqlite:///{tmp_path}/state.sqlite3", state_key="k" * 40
-        )
+        scheme, auth = proxy_scheme(idp, tmp_path)
         built: list[ApiServer] = []
 
         def factory(base: str) -> Any:
