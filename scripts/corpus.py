@@ -854,14 +854,19 @@ def _progress(total: int) -> Callable[[int, Result], None]:
     return report
 
 
+def _named(pool: list[Entry], ids: list[str]) -> list[Entry]:
+    """The entries `ids` name, in that order; a name that is no entry stops the command."""
+    known = {e.id: e for e in pool}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise SystemExit(f"not in the corpus: {', '.join(missing)}")
+    return [known[i] for i in ids]
+
+
 def _pick(args: argparse.Namespace) -> list[Entry]:
     pool = entries()
     if args.ids:
-        known = {e.id: e for e in pool}
-        missing = [i for i in args.ids if i not in known]
-        if missing:
-            raise SystemExit(f"not in the corpus: {', '.join(missing)}")
-        return [known[i] for i in args.ids]
+        return _named(pool, args.ids)
     if args.all:
         return pool
     return sample(pool, args.sample, seed=args.seed, heavy=not args.no_heavy)
@@ -905,8 +910,7 @@ def _calls_one(entry: Entry, prism: bool, timeout: float) -> CallsResult:
 def _cmd_calls(args: argparse.Namespace) -> int:
     pool = entries()
     if args.ids:
-        known = {e.id: e for e in pool}
-        chosen = [known[i] for i in args.ids if i in known]
+        chosen = _named(pool, args.ids)
     else:
         chosen = pool if args.all else tool_sample(pool, args.sample)
     results: list[CallsResult] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from scripts.corpus import (
     sample,
     summarize,
 )
+from tests.support import procs
 from tests.support.portability import check
 
 SAMPLE = 200
@@ -109,3 +111,15 @@ def test_sample_schemas_are_portable(sample_run: SampleRun, tmp_path: Path) -> N
             f"failures:\n{shown}" + (f"\n... and {more} more" if more > 0 else ""),
             pytrace=False,
         )
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("command", ["run", "calls"])
+def test_an_id_that_names_no_entry_stops_the_command(command: str, tmp_path: Path) -> None:
+    """`corpus.py run|calls ID...` names what it does not know instead of running less."""
+    out = tmp_path / "results.jsonl"
+    argv = [sys.executable, str(ROOT / "scripts/corpus.py"), command, "no/such-entry.json"]
+    done = procs.run_bounded([*argv, "--out", str(out)], timeout=120)
+    assert done.returncode == 1
+    assert "not in the corpus: no/such-entry.json" in done.stderr
+    assert not out.exists()
