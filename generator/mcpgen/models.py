@@ -15,12 +15,11 @@ its digest is unchanged, so only a run that changes the schemas pays for them ag
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from functools import partial
 from typing import Any
 
-from .errors import Report
+from .child import ChildJob
+from .errors import Diagnostic, Report
 
 __all__ = ["AUTO_LIMIT", "EMPTY", "ModelsJob", "generate_models", "models_source", "wanted"]
 
@@ -118,51 +117,25 @@ def _skipped(report: Report, file: str, why: str) -> str:
     return EMPTY
 
 
-def _generate_in_child(sender: Connection, source: bytes, file: str) -> None:
+def _with_warnings(source: bytes, file: str) -> tuple[str, list[Diagnostic]]:
     report = Report()
-    sender.send((generate_models(source, report, file), report.warnings))
-    sender.close()
+    return generate_models(source, report, file), report.warnings
 
 
 class ModelsJob:
     """The models of a document, generated in a second process while the project is built
-    and rendered (a daemon: it never outlives a run that stops early). Without fork they are
-    generated when asked for."""
+    and rendered (`child.ChildJob`)."""
 
     def __init__(self, source: bytes, report: Report, file: str) -> None:
         self._report = report
-        self._source, self._file = source, file
-        self._process: BaseProcess | None = None
-        self._receiver: Connection | None = None
-        if "fork" in mp.get_all_start_methods():
-            context = mp.get_context("fork")
-            self._receiver, sender = context.Pipe(duplex=False)
-            self._process = context.Process(
-                target=_generate_in_child, args=(sender, source, file), daemon=True
-            )
-            self._process.start()
-            sender.close()
+        self._job = ChildJob(partial(_with_warnings, source, file))
 
     def result(self) -> str:
-        if self._process is None or self._receiver is None:
-            return generate_models(self._source, self._report, self._file)
-        try:
-            text, warnings = self._receiver.recv()
-        except EOFError:  # the child died: generating here raises what it raised
-            return generate_models(self._source, self._report, self._file)
-        finally:
-            self.close()
+        text, warnings = self._job.result()
         for warning in warnings:  # located here: the child's report knew no sources
             self._report.add(warning)
-        return str(text)
+        return text
 
     def close(self) -> None:
         """Stop the second process, if it still runs; its result is no longer wanted."""
-        if self._process is not None:
-            if self._process.is_alive():
-                self._process.terminate()
-            self._process.join()
-            self._process = None
-        if self._receiver is not None:
-            self._receiver.close()
-            self._receiver = None
+        self._job.close()

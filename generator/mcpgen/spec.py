@@ -8,14 +8,13 @@ there is no second process.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from functools import partial
 from typing import Any, Literal
 
 from .boolean_schemas import boolean_schemas, diagnostics_30, without_booleans
+from .child import ChildJob
 from .errors import Diagnostic, Level, McpgenError, escape_pointer
 from .load import Source
 
@@ -54,41 +53,16 @@ def start_validation(source: Source) -> tuple[Spec, Validation]:
 
 
 class Validation:
-    """`validate`, in a second process (a daemon: it never outlives the run)."""
+    """`validate`, in a second process (`child.ChildJob`)."""
 
     def __init__(self, spec: Spec) -> None:
-        self._spec = spec
-        self._process: BaseProcess | None = None
-        self._receiver: Connection | None = None
-        if "fork" in mp.get_all_start_methods():
-            context = mp.get_context("fork")
-            self._receiver, sender = context.Pipe(duplex=False)
-            self._process = context.Process(target=_check_in_child, args=(sender, spec))
-            self._process.daemon = True
-            self._process.start()
-            sender.close()
+        self._job = ChildJob(partial(_problems, spec))
 
     def finish(self) -> None:
         """Raise the document's located errors, if it has any."""
-        found: list[Diagnostic] | None = None
-        if self._receiver is not None and self._process is not None:
-            try:
-                found = self._receiver.recv()
-            except EOFError:  # the second process died: checking here raises what it raised
-                found = None
-            finally:
-                self._receiver.close()
-                self._process.join()
-                self._receiver = self._process = None
-        if found is None:
-            found = _problems(self._spec)
+        found = self._job.result()
         if found:
             raise McpgenError(found)
-
-
-def _check_in_child(sender: Connection, spec: Spec) -> None:
-    sender.send(_problems(spec))
-    sender.close()
 
 
 def _problems(spec: Spec) -> list[Diagnostic]:
