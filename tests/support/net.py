@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -45,8 +46,11 @@ def serve_in_thread(
     timeout: float = 10.0,
     factory: Callable[[str], ASGIApp] | None = None,
     port: int | None = None,
+    tls: tuple[Path, Path] | None = None,
 ) -> Iterator[str]:
     """Serve `app` with uvicorn on 127.0.0.1 in a daemon thread; yield its base URL.
+
+    `tls` (a certificate file and its key) serves HTTPS (`tls.serve_https` issues them).
 
     With `factory` instead of `app`, the app is built from the base URL first (for servers
     that must know their own URL, such as an OAuth resource server). `port` asks for a
@@ -60,15 +64,23 @@ def serve_in_thread(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, port or 0))
     port = int(sock.getsockname()[1])
+    base = f"{'https' if tls else 'http'}://{HOST}:{port}"
     try:
         if factory is not None:
-            app = factory(f"http://{HOST}:{port}")
+            app = factory(base)
         if app is None:
             raise TypeError("serve_in_thread needs an app or a factory")
     except BaseException:
         sock.close()
         raise
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="auto")
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="auto",
+        ssl_certfile=str(tls[0]) if tls else None,
+        ssl_keyfile=str(tls[1]) if tls else None,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True
@@ -77,7 +89,7 @@ def serve_in_thread(
     try:
         _wait_started(server, thread, timeout)
         wait_for_port(port, timeout=timeout)
-        yield f"http://{HOST}:{port}"
+        yield base
     finally:
         server.should_exit = True
         thread.join(timeout)

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -89,28 +86,5 @@ class TestCA:
 @contextmanager
 def serve_https(app: ASGIApp, ca: TestCA, *, timeout: float = 10.0) -> Iterator[str]:
     """Serve `app` over HTTPS on 127.0.0.1 with a certificate from `ca`; yield its base URL."""
-    cert, key = ca.issue("127.0.0.1")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((net.HOST, 0))
-    port = int(sock.getsockname()[1])
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        ssl_certfile=str(cert),
-        ssl_keyfile=str(key),
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        net.wait_for_port(port, timeout=timeout)
-        yield f"https://{net.HOST}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout)
-        if thread.is_alive():
-            server.force_exit = True
-            thread.join(timeout)
-        sock.close()
+    with net.serve_in_thread(app, timeout=timeout, tls=ca.issue("127.0.0.1")) as base:
+        yield base
