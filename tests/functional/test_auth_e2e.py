@@ -27,14 +27,10 @@ import httpx
 import httpx2
 import jwt
 import pytest
-from mcp import Client
-from mcp.client.auth import OAuthClientProvider, TokenStorage
-from mcp.client.streamable_http import streamable_http_client
+from mcp.client.auth import OAuthClientProvider
 from mcp.shared.auth import (
     AuthorizationCodeResult,
-    OAuthClientInformationFull,
     OAuthClientMetadata,
-    OAuthToken,
 )
 from pydantic import AnyUrl
 from starlette.types import Receive, Scope, Send
@@ -42,6 +38,7 @@ from starlette.types import Receive, Scope, Send
 from specs.tasks import upstream as tasks
 from tests.support import mcpclient, net, node, procs, project
 from tests.support.cluster import cluster
+from tests.support.mcpclient import MemoryTokens, call_with_auth, code_of
 from tests.support.oidc import AuthServer, authorization_server
 from tests.support.redis import redis_server
 from tests.support.secrets import SecretScan
@@ -240,38 +237,13 @@ class Browser:
         self.landed = landed
 
     async def callback(self) -> AuthorizationCodeResult:
-        query = httpx.URL(self.landed).params
-        return AuthorizationCodeResult(
-            code=query["code"], state=query.get("state"), iss=query.get("iss")
-        )
-
-
-class _Storage(TokenStorage):
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
+        return code_of(self.landed)
 
 
 async def _signed_in_call(url: str, auth: httpx2.Auth) -> tuple[list[str], str]:
-    async with httpx2.AsyncClient(auth=auth, timeout=30, trust_env=False) as http:
-        transport = streamable_http_client(url, http_client=http)
-        async with Client(transport, mode="legacy") as client:
-            names = [t.name for t in (await client.list_tools()).tools]
-            result = await client.call_tool("list_tasks", {"project_id": "p1"})
-            assert not result.is_error, mcpclient.text_of(result)
-            return names, mcpclient.text_of(result)
+    names, result = await call_with_auth(url, auth, "list_tasks", {"project_id": "p1"})
+    assert not result.is_error, mcpclient.text_of(result)
+    return names, mcpclient.text_of(result)
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -332,7 +304,7 @@ def _proxy_flow(
     scan: SecretScan,
 ) -> list[str]:
     browser = Browser(REDIRECT)
-    storage = _Storage()
+    storage = MemoryTokens()
     provider = OAuthClientProvider(
         server_url=public,
         client_metadata=OAuthClientMetadata(
@@ -387,7 +359,7 @@ def _refresh_revoke_and_consent(
     public: str,
     replicas: tuple[str, str],
     browser: Browser,
-    storage: _Storage,
+    storage: MemoryTokens,
     idp: AuthServer,
     scan: SecretScan,
 ) -> None:

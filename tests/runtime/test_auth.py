@@ -26,15 +26,11 @@ import httpx2
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from mcp import Client
-from mcp.client.auth import OAuthClientProvider, TokenStorage
+from mcp.client.auth import OAuthClientProvider
 from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
-from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import (
     AuthorizationCodeResult,
-    OAuthClientInformationFull,
     OAuthClientMetadata,
-    OAuthToken,
 )
 from mcp.types import ToolAnnotations
 from pydantic import AnyUrl
@@ -50,6 +46,7 @@ from mcpgen.runtime.server import ApiServer, create_http_app
 from mcpgen.runtime.upstream import Reply, Upstream
 from tests.runtime.conftest import make_project
 from tests.support import mcpclient, net, procs
+from tests.support.mcpclient import MemoryTokens, call_with_auth, code_of
 from tests.support.oidc import AuthServer, authorization_server, follow_to_redirect, signing_keys
 from tests.support.secrets import SecretScan
 
@@ -363,24 +360,6 @@ def test_unknown_kids_refetch_the_keys_at_most_once_per_interval(setup: Setup) -
     assert keys.fetches - before <= 1
 
 
-class _Storage(TokenStorage):
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
-
-
 class HeadlessBrowser:
     """The user's side of the code flow: follows the authorization URL to the redirect URI."""
 
@@ -396,26 +375,19 @@ class HeadlessBrowser:
         self.landed = await anyio.to_thread.run_sync(follow)
 
     async def callback(self) -> AuthorizationCodeResult:
-        query = httpx.URL(self.landed).params
-        return AuthorizationCodeResult(
-            code=query["code"], state=query.get("state"), iss=query.get("iss")
-        )
+        return code_of(self.landed)
 
 
 async def _with_auth(url: str, auth: httpx2.Auth) -> tuple[list[str], str]:
-    async with httpx2.AsyncClient(auth=auth, timeout=20, trust_env=False) as http:
-        transport = streamable_http_client(url, http_client=http)
-        async with Client(transport, mode="legacy") as client:
-            names = [t.name for t in (await client.list_tools()).tools]
-            result = await client.call_tool("read_items", {})
-            return names, mcpclient.text_of(result)
+    names, result = await call_with_auth(url, auth, "read_items", {})
+    return names, mcpclient.text_of(result)
 
 
 def test_the_sdk_client_completes_the_whole_flow(setup: Setup) -> None:
     """401 → metadata discovery → dynamic registration → code + PKCE with resource → token →
     tool call, with the official SDK's OAuthClientProvider against the real AS."""
     browser = HeadlessBrowser(REDIRECT)
-    storage = _Storage()
+    storage = MemoryTokens()
     provider = OAuthClientProvider(
         server_url=setup.url,
         client_metadata=OAuthClientMetadata(
@@ -439,7 +411,7 @@ def test_the_sdk_client_completes_the_whole_flow(setup: Setup) -> None:
 def test_the_sdk_client_with_client_credentials(setup: Setup) -> None:
     provider = ClientCredentialsOAuthProvider(
         server_url=setup.url,
-        storage=_Storage(),
+        storage=MemoryTokens(),
         client_id="m2m",
         client_secret=M2M_SECRET,
         scope="items:read",

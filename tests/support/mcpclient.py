@@ -12,9 +12,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+import httpx
 import httpx2
 from mcp import Client
+from mcp.client.auth import TokenStorage
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthToken
 from mcp.types import CallToolResult, TextContent, Tool
 
 __all__ = [
@@ -135,3 +138,43 @@ def list_tools_sync(
 def text_of(result: CallToolResult) -> str:
     """The result's text blocks joined with newlines."""
     return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+class MemoryTokens(TokenStorage):
+    """The SDK OAuth client's token storage, in memory: one client, one sign-in."""
+
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info
+
+
+def code_of(landed: str) -> AuthorizationCodeResult:
+    """What the SDK OAuth client's callback returns, from the URL the browser landed on."""
+    query = httpx.URL(landed).params
+    return AuthorizationCodeResult(
+        code=query["code"], state=query.get("state"), iss=query.get("iss")
+    )
+
+
+async def call_with_auth(
+    url: str, auth: httpx2.Auth, tool: str, arguments: Mapping[str, Any]
+) -> tuple[list[str], CallToolResult]:
+    """List the tools and call one through the official client, signed in by `auth` (the
+    SDK's OAuth client providers)."""
+    async with httpx2.AsyncClient(auth=auth, timeout=30, trust_env=False) as http:
+        transport = streamable_http_client(url, http_client=http)
+        async with Client(transport, mode="legacy") as client:
+            names = [t.name for t in (await client.list_tools()).tools]
+            return names, await client.call_tool(tool, dict(arguments))
