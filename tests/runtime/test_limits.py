@@ -30,7 +30,7 @@ from mcpgen.runtime.limits import (
     problems,
 )
 from mcpgen.runtime.redaction import Redactor, redact_logs
-from mcpgen.runtime.server import ApiServer, create_http_app
+from mcpgen.runtime.server import ApiServer, create_http_app, create_sse_app
 from tests.runtime.conftest import make_project
 from tests.runtime.test_server import ITEM
 from tests.support import net
@@ -357,3 +357,30 @@ def test_a_secret_with_json_escapes_is_redacted_from_results() -> None:
     assert isinstance(block, TextContent)
     assert json.loads(block.text) == {"error": {"message": "bad key [redacted]"}}
     assert redacted.structured_content == {"error": {"message": "bad key [redacted]"}}
+
+
+@pytest.mark.anyio
+async def test_the_legacy_sse_transport_has_the_same_cap() -> None:
+    """Over HTTP+SSE a POSTed message is capped by MCP_MAX_REQUEST_BYTES too: above the
+    SDK's 4 MiB default when the setting says so, and refused with 413 above the setting."""
+    from mcp import Client
+    from mcp.client.sse import sse_client
+
+    text = "".join(itertools.islice(itertools.cycle("abcdefghij"), 5 * MIB))
+    app = create_sse_app(_measuring_server(Settings(max_request_bytes=6 * MIB)))
+    with net.serve_in_thread(app) as base:
+        # a refused POST leaves the SDK client waiting for an answer: bounded here
+        with anyio.fail_after(60):
+            async with Client(sse_client(base + "/sse", timeout=30)) as client:
+                result = await client.call_tool("measure", {"text": text})
+        assert isinstance(result.content[0], TextContent), result
+        assert result.content[0].text == f"{len(text)} {hashlib.sha256(text.encode()).hexdigest()}"
+    small = create_sse_app(_measuring_server(Settings(max_request_bytes=1000)))
+    with net.serve_in_thread(small) as base:
+        body, _ = _call(2000)
+        url = base + "/messages/?session_id=00000000000000000000000000000000"
+        refused = httpx.post(url, headers=HEADERS, content=body, timeout=30)
+        assert refused.status_code == 413
+        within, _ = _call(900)
+        unknown = httpx.post(url, headers=HEADERS, content=within, timeout=30)
+        assert unknown.status_code == 404  # within the cap: on to the session lookup
