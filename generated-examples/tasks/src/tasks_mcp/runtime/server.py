@@ -443,8 +443,13 @@ def create_http_app(server: ApiServer) -> Starlette:
 
 def create_sse_app(server: ApiServer) -> Starlette:
     """The legacy HTTP+SSE app (GET /sse, POST /messages/), tools/list answered from
-    precomputed bytes as over Streamable HTTP."""
+    precomputed bytes as over Streamable HTTP; a POSTed message is capped at
+    `MCP_MAX_REQUEST_BYTES`, as over Streamable HTTP (the SDK answers 413)."""
     settings = server.app_settings
-    app = server.sse_app(transport_security=transport_security(settings), host=settings.host)
+    app = server.sse_app(
+        transport_security=transport_security(settings),
+        host=settings.host,
+        max_request_body_size=settings.max_request_bytes,
+    )
     app.add_middleware(SpliceListings, counts=server.splice_counts, across_requests=True)
     return app
