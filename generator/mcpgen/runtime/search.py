@@ -334,6 +334,7 @@ class Document:
         return method, collection
 
     def fields(self) -> dict[str, list[str]]:
+        """Its terms by field, but for the phrases: the index reads them phrase by phrase."""
         lead, rest = _lead(self.title, self.description)
         return {
             "name": terms(self.name),
@@ -346,7 +347,6 @@ class Document:
             "arguments": terms(self.arguments),
             "returns": terms(self.returns),
             "parameters": [t for line in self.parameters.splitlines() for t in _line_terms(line)],
-            "phrases": [t for phrase in self.phrases for t in terms(phrase)],
         }
 
 
@@ -418,10 +418,14 @@ class SearchIndex:
         every = []
         self._covered: list[dict[str, frozenset[str]]] = []
         self._shapes: list[tuple[str, bool]] = []
-        self._phrases: list[tuple[frozenset[str], ...]] = []
+        # each phrase term → (document, phrase, the phrase's number of terms)
+        self._phrase_postings: dict[str, list[tuple[int, int, int]]] = {}
         for i, document in enumerate(self.documents):
-            fields = document.fields()
-            self._phrases.append(tuple(frozenset(terms(p)) for p in document.phrases))
+            phrases = [terms(phrase) for phrase in document.phrases]
+            fields = {**document.fields(), "phrases": [t for each in phrases for t in each]}
+            for k, phrase in enumerate(frozenset(found) for found in phrases):
+                for term in phrase:
+                    self._phrase_postings.setdefault(term, []).append((i, k, len(phrase)))
             every.append(fields)
             self._covered.append({name: frozenset(fields[name]) for name in COVERAGE})
             self._shapes.append(document.shape())
@@ -453,7 +457,8 @@ class SearchIndex:
     ) -> tuple[list[tuple[Document, float]], int]:
         """The best `limit` documents with their scores, and how many matched at all; only
         documents whose name `allowed` accepts count, when it is given."""
-        scores = self._scores(query_concepts(query), query_intent(query), _asks_many(query))
+        found, verb = _verb_of(query)  # the query is read once
+        scores = self._scores(_concepts(found, verb), _intent(found, verb), _asks_many(found))
         if allowed is not None:
             scores = {i: score for i, score in scores.items() if allowed(self.documents[i].name)}
         ranked = sorted(
@@ -469,6 +474,23 @@ class SearchIndex:
         if term.endswith("li") and term[:-2] in self._postings:
             found.append(term[:-2])
         return found
+
+    def _phrase_shares(self, asked: Mapping[str, float]) -> dict[int, float]:
+        """For each document with a phrase the query asks for, the share of its best phrase's
+        terms asked (weighted as asked), read from the phrases' postings: only the phrases
+        that share a term with the query are looked at."""
+        sums: dict[tuple[int, int], float] = {}
+        sizes: dict[tuple[int, int], int] = {}
+        for term, weight in asked.items():
+            for i, k, size in self._phrase_postings.get(term, ()):
+                sums[i, k] = sums.get((i, k), 0.0) + weight
+                sizes[i, k] = size
+        best: dict[int, float] = {}
+        for (i, k), total in sums.items():
+            share = total / sizes[i, k]
+            if share > best.get(i, 0.0):
+                best[i] = share
+        return best
 
     def _scores(
         self, concepts: Sequence[Mapping[str, float]], intent: str | None, many: bool
@@ -505,9 +527,9 @@ class SearchIndex:
                 if covered:
                     share = sum(asked.get(term, 0.0) for term in covered) / len(covered)
                     scores[i] += bonus * share
-            shares = [sum(asked.get(t, 0.0) for t in p) / len(p) for p in self._phrases[i] if p]
-            if shares:
-                scores[i] += PHRASE_COVERAGE * max(shares)
+        for i, share in self._phrase_shares(asked).items():
+            if i in scores:
+                scores[i] += PHRASE_COVERAGE * share
         if intent is not None:
             fit = INTENT_FIT[intent]
             for i in scores:
@@ -599,8 +621,11 @@ def query_concepts(query: str) -> list[dict[str, float]]:
     and its spelled-out abbreviation 1, its synonyms less (the verb's, only for the verb).
     Stop words are no concept, but still bring their synonyms ("my" asks for
     "authenticated")."""
+    return _concepts(*_verb_of(query))
+
+
+def _concepts(found: Sequence[str], verb: int) -> list[dict[str, float]]:
     verbs, synonyms, _, _ = _vocabulary()
-    found, verb = _verb_of(query)
     concepts: list[dict[str, float]] = []
     seen: set[str] = set()
     for at, word in enumerate(found):
@@ -627,8 +652,11 @@ def query_concepts(query: str) -> list[dict[str, float]]:
 def query_intent(query: str) -> str | None:
     """What the query asks to do, from its verb: "read", "create", "update", "delete",
     "change" (another write), or None for a query of fillers only."""
+    return _intent(*_verb_of(query))
+
+
+def _intent(found: Sequence[str], at: int) -> str | None:
     _, _, intents, changes = _vocabulary()
-    found, at = _verb_of(query)
     if at >= len(found):
         return None
     verb = found[at]
@@ -645,9 +673,9 @@ def query_intent(query: str) -> str | None:
     return "read"  # a noun phrase: "open issues of a repository"
 
 
-def _asks_many(query: str) -> bool:
-    """Whether the query asks for several things: it says "list", "all"..., or a plural."""
-    return any(w in _MANY or (w not in STOP_WORDS and _plural(w)) for w in _query_words(query))
+def _asks_many(found: Sequence[str]) -> bool:
+    """Whether the query's words ask for several things: "list", "all"..., or a plural."""
+    return any(w in _MANY or (w not in STOP_WORDS and _plural(w)) for w in found)
 
 
 # --- Porter's stemmer (M. F. Porter, "An algorithm for suffix stripping", 1980) -----------
