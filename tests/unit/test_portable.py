@@ -109,6 +109,15 @@ def test_unknown_formats_move_into_the_description_and_known_ones_stay() -> None
         "type": "boolean",
         "description": "format: int32",
     }
+    # a known format of another type than the instance's is kept as a note, not dropped
+    assert portable({"type": "string", "format": "int64"}) == {
+        "type": "string",
+        "description": "format: int64",
+    }
+    assert portable({"type": "integer", "format": "date", "description": "Day."}) == {
+        "type": "integer",
+        "description": "Day. (format: date)",
+    }
 
 
 def test_enums_list_each_json_value_once() -> None:

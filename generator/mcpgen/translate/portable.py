@@ -239,7 +239,7 @@ def _format_type(fmt: str) -> str:
 
 def _fits(fmt: str, types: list[str] | None) -> bool:
     """Whether the format names a type the instance can have (any, when unknown)."""
-    return types is None or any(_keywords(kind, fmt) for kind in types)
+    return types is None or any("format" in _keywords(kind, fmt) for kind in types)
 
 
 def _keywords(kind: str, fmt: Any) -> frozenset[str]:
