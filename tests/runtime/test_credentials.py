@@ -121,10 +121,12 @@ async def test_a_401_renews_the_token_and_retries_once(
     rec, url = recorder
     rec.queue(401, {"message": "token revoked"})
     rec.queue(200, {"ok": True})
-    async with oauth_upstream(url, idp) as api:
+    learned: list[str] = []
+    async with Upstream(*oauth_settings(url, idp), learn=learned.append) as api:
         reply = await api.request("POST", "/x", security=(("oauth",),))
         assert reply.status == 200 and len(rec.seen) == 2
         assert bearer(rec, 0) != bearer(rec, 1)
+        assert learned == [bearer(rec, 0), bearer(rec, 1)]  # each token told to `learn`
         rec.queue(401, {"message": "no"})
         rec.queue(401, {"message": "still no"})
         reply = await api.request("GET", "/x", security=(("oauth",),))

@@ -161,11 +161,10 @@ class ApiServer(MCPServer[Any]):
         self.project = project
         self.app_settings = settings
         self.hooks: Hooks = hooks or _NoHooks()
-        self.upstream = Upstream(project, settings)
         basic = [s.variables for s in project.schemes.values() if s.kind == "basic"]
         self.redactor = Redactor.of(settings.credentials, [(u, p) for u, p, *_ in basic])
         redact_logs(self.redactor)
-        self.upstream.credentials.learn = self.redactor.add  # tokens obtained while running
+        self.upstream = Upstream(project, settings, learn=self.redactor.add)
         self.catalog = operations if isinstance(operations, Catalog) else Catalog.of(operations)
         self.tools = Tools(self.catalog)
         self.resources: dict[str, ToolDef] = {
