@@ -42,12 +42,11 @@ from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from starlette.authentication import AuthCredentials
-from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .config import AuthConfig, Settings, is_loopback
 from .credentials import client_auth_header
-from .limits import BODY_KEY, buffered_body, read_body, replay_body
+from .limits import buffered_body
 
 if TYPE_CHECKING:
     import jwt
@@ -608,16 +607,10 @@ class AuthGate:
         granted = frozenset(access.scopes) if self.verifier.scoped else None
         if granted is not None and scope["method"] == "POST":
             body = buffered_body(scope)
-            if body is None:  # no RequestGuard in front: read it here, once, the same way
-                try:
-                    body = await read_body(receive, self.server.app_settings.max_request_bytes)
-                except ClientDisconnect:
-                    return
-                if body is None:
-                    await _plain(send, 413, b'{"error": "request body too large"}')
-                    return
-                scope = {**scope, BODY_KEY: body}
-                receive = replay_body(body, receive)
+            if body is None:
+                raise RuntimeError(
+                    "AuthGate needs limits.RequestGuard in front of it, to read the POST body"
+                )
             needed = self.server.required_scopes_for_body(body)
             missing = needed - granted
             if missing:
