@@ -261,6 +261,12 @@ class JwksCache:
             raise AuthServerUnavailableError("the authorization server's keys could not be fetched")
         return found
 
+    def _outcome(self, *, down: bool) -> None:
+        """Record a fetch's outcome, once it has one: a request arriving while the fetch is
+        under way sees the state before it (and waits for the fetch), never a half-done one."""
+        self._down = down
+        self._fetched = time.monotonic()
+
     async def _refresh(self, stale: bool) -> None:
         import jwt
 
@@ -268,24 +274,23 @@ class JwksCache:
         async with self._lock:
             if self._fetched != fetched:  # another request refreshed while we waited
                 return
-            self._fetched = time.monotonic()
             self.fetches += 1
-            self._down = False
             try:
                 url = await self._url()
                 response = await self._http().get(url, headers={"Accept": "application/json"})
                 if _unavailable(response):
-                    self._down = True
+                    self._outcome(down=True)
                     logger.warning(
                         "could not fetch the signing keys: HTTP %d", response.status_code
                     )
                     return
                 data = response.json() if response.status_code == 200 else None
             except (httpx.HTTPError, AuthServerUnavailableError) as exc:
-                self._down = True
+                self._outcome(down=True)
                 logger.warning("could not fetch the signing keys: %s", type(exc).__name__)
                 return
             except (ValueError, TokenRefusedError) as exc:
+                self._outcome(down=False)
                 logger.warning("could not fetch the signing keys: %s", type(exc).__name__)
                 return
             keys: dict[str | None, jwt.PyJWK] = {}
@@ -299,6 +304,7 @@ class JwksCache:
                 keys[entry.get("kid")] = key
             if keys or stale:
                 self._keys = keys
+            self._outcome(down=False)
 
 
 def _scopes_of(claims: Mapping[str, Any]) -> list[str]:
