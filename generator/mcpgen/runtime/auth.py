@@ -638,19 +638,19 @@ class AuthGate:
             auth_context_var.reset(user_token)
 
     async def _metadata(self, scope: Scope, send: Send) -> None:
-        headers = [
-            (b"content-type", b"application/json"),
+        body = b"" if scope["method"] == "OPTIONS" else self.metadata_body
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            await _reply(send, 405, b'{"error": "method not allowed"}')
+            return
+        await _reply(
+            send,
+            200,
+            body,
             (b"access-control-allow-origin", b"*"),
             (b"access-control-allow-methods", b"GET, OPTIONS"),
             (b"access-control-allow-headers", b"mcp-protocol-version"),
             (b"cache-control", b"public, max-age=3600"),
-        ]
-        body = b"" if scope["method"] == "OPTIONS" else self.metadata_body
-        if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
-            await _plain(send, 405, b'{"error": "method not allowed"}')
-            return
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        )
 
     async def _refuse(self, send: Send, challenge: _Challenge) -> None:
         parts = []
@@ -668,19 +668,14 @@ class AuthGate:
                 "error_description": challenge.description,
             }
         ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": challenge.status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"www-authenticate", header.encode()),
-                    (b"cache-control", b"no-store"),
-                    (b"access-control-expose-headers", b"www-authenticate"),
-                ],
-            }
+        await _reply(
+            send,
+            challenge.status,
+            body,
+            (b"www-authenticate", header.encode()),
+            (b"cache-control", b"no-store"),
+            (b"access-control-expose-headers", b"www-authenticate"),
         )
-        await send({"type": "http.response.body", "body": body})
 
 
 def _origin(url: str) -> str:
@@ -705,27 +700,23 @@ async def _unavailable_reply(send: Send, description: str) -> None:
     body = json.dumps(
         {"error": "temporarily_unavailable", "error_description": description}
     ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"retry-after", str(RETRY_AFTER).encode()),
-                (b"cache-control", b"no-store"),
-                (b"access-control-expose-headers", b"retry-after"),
-            ],
-        }
+    await _reply(
+        send,
+        503,
+        body,
+        (b"retry-after", str(RETRY_AFTER).encode()),
+        (b"cache-control", b"no-store"),
+        (b"access-control-expose-headers", b"retry-after"),
     )
-    await send({"type": "http.response.body", "body": body})
 
 
-async def _plain(send: Send, status: int, body: bytes) -> None:
+async def _reply(send: Send, status: int, body: bytes, *headers: tuple[bytes, bytes]) -> None:
+    """A JSON reply, with `headers` after its content type."""
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json")],
+            "headers": [(b"content-type", b"application/json"), *headers],
         }
     )
     await send({"type": "http.response.body", "body": body})
