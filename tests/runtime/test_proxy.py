@@ -269,6 +269,30 @@ def test_the_registration_bucket_refills_per_address_and_stays_bounded() -> None
     assert limit.take("a", 1800.0) == 0.0  # forgotten, so full again (bounded memory wins)
 
 
+def test_a_new_address_past_the_tracked_limit_forgets_one_address_without_a_scan() -> None:
+    """Once `max_addresses` are tracked, each new address forgets the one that registered
+    least recently, and looks at no other bucket (it used to weigh every tracked one)."""
+    weighed: list[str] = []
+
+    class Counting(RegistrationLimit):
+        def _left(self, address: str, now: float) -> float:
+            weighed.append(address)
+            return super()._left(address, now)
+
+    limit = Counting(3, max_addresses=100)
+    for n in range(100):
+        assert limit.take(f"10.0.0.{n}", float(n)) == 0.0
+    assert limit.take("10.0.0.0", 100.0) == 0.0  # registers again: now the most recent
+    weighed.clear()
+    for n in range(50):
+        assert limit.take(f"10.0.1.{n}", 200.0 + n) == 0.0
+    assert len(weighed) == 50  # each new address weighed its own bucket only
+    assert len(limit._buckets) == 100
+    assert "10.0.0.1" not in limit._buckets and "10.0.0.50" not in limit._buckets
+    assert "10.0.0.51" in limit._buckets
+    assert limit._buckets["10.0.0.0"][0] < 2  # still holds its two registrations
+
+
 class CountingStore(SqliteStore):
     """The real SQLite store, counting the reads of users' grants."""
 

@@ -861,13 +861,15 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
 class RegistrationLimit:
     """Dynamic registrations per client address: a token bucket per address holding
     `per_hour` registrations and refilled at `per_hour` an hour. At most `max_addresses` are
-    tracked (full buckets are dropped first, then the oldest)."""
+    tracked: past that, a new address makes the one that registered least recently forgotten
+    (its bucket has had the longest to refill), in constant time."""
 
     def __init__(self, per_hour: int, max_addresses: int = 10_000) -> None:
         self.capacity = float(per_hour)
         self.rate = per_hour / 3600.0  # registrations per second
         self.max_addresses = max_addresses
-        self._buckets: dict[str, tuple[float, float]] = {}  # address → (left, when)
+        # address → (left, when), least recently registered first
+        self._buckets: dict[str, tuple[float, float]] = {}
 
     def _left(self, address: str, now: float) -> float:
         left, when = self._buckets.get(address, (self.capacity, now))
@@ -879,16 +881,11 @@ class RegistrationLimit:
         left = self._left(address, now)
         if left < 1:
             return (1 - left) / self.rate
-        if address not in self._buckets and len(self._buckets) >= self.max_addresses:
-            self._prune(now)
-        self._buckets[address] = (left - 1, now)
+        if self._buckets.pop(address, None) is None:
+            while len(self._buckets) >= self.max_addresses:
+                del self._buckets[next(iter(self._buckets))]
+        self._buckets[address] = (left - 1, now)  # now the most recent
         return 0.0
-
-    def _prune(self, now: float) -> None:
-        for address in [a for a in self._buckets if self._left(a, now) >= self.capacity]:
-            del self._buckets[address]
-        while len(self._buckets) >= self.max_addresses:
-            del self._buckets[next(iter(self._buckets))]
 
 
 def _limited(route: Route, limit: RegistrationLimit | None) -> Route:
