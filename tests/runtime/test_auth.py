@@ -13,8 +13,10 @@ import hmac
 import json
 import logging
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,6 +28,7 @@ import httpx2
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
 from mcp.shared.auth import (
@@ -537,7 +540,7 @@ def test_an_unreachable_authorization_server_gets_503_with_retry_after_not_401(
             client_secret=M2M_SECRET,
         )
         app, verifier = _oauth_gate(url, config)
-        verifier.keys.retry_interval = 0.2
+        verifier.keys.retry_interval = 3600  # not asked again before the test allows it
         with net.serve_in_thread(app, port=port):
             _assert_503(_post(url, jwt_token, INITIALIZE), "keys answering 500")
             _assert_503(_post(url, opaque, INITIALIZE), "introspection answering 500")
@@ -545,7 +548,7 @@ def test_an_unreachable_authorization_server_gets_503_with_retry_after_not_401(
             stand_in.failing = False
             _assert_503(_post(url, jwt_token, INITIALIZE), "within the retry interval")
             assert stand_in.hits == ["jwks", "introspect"]  # not asked again so soon
-            time.sleep(0.3)
+            verifier.keys.retry_interval = 0  # the retry interval has passed
             assert _post(url, jwt_token, INITIALIZE).status_code == 200  # recovered
             stack.close()  # the stand-in stops: its port refuses connections
             _assert_503(_post(url, opaque, INITIALIZE), "introspection refusing connections")
@@ -560,6 +563,62 @@ def test_an_unreachable_authorization_server_gets_503_with_retry_after_not_401(
     logged = [r.getMessage() for r in caplog.records if "answered 503" in r.getMessage()]
     assert len(logged) == 6, logged
     assert not any(jwt_token in line or opaque in line for line in caplog.messages)
+
+
+class SlowKeys:
+    """A key endpoint on 127.0.0.1 that is down (500), and answers each request only once
+    the test lets it (`release`), after telling it the request arrived (`entered`)."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.hits = 0
+
+    def app(self) -> Starlette:
+        async def jwks(request: Request) -> Response:
+            self.hits += 1
+            self.entered.set()
+            released = await anyio.to_thread.run_sync(self.release.wait, 15.0)
+            assert released, "the test never released the key endpoint"
+            return Response("upstream database down", status_code=500)
+
+        return Starlette(routes=[Route("/jwks", jwks)])
+
+
+def test_a_request_during_a_key_retry_in_an_outage_gets_503_not_401() -> None:
+    """While a retry of the key fetch is under way in an outage, a second request for the
+    same unknown key waits for that fetch's outcome (still down: 503), where it used to see
+    the outage as over before the fetch had answered, and get 401."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    port = net.free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    claims = {"iss": "https://as.example", "aud": url, "sub": "s", "exp": time.time() + 600}
+    token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+    keys = SlowKeys()
+    with (
+        net.serve_in_thread(keys.app()) as stand,
+        ThreadPoolExecutor(2) as pool,
+    ):
+        config = AuthConfig(mode="oauth", issuer="https://as.example", jwks_url=stand + "/jwks")
+        app, verifier = _oauth_gate(url, config)
+        with net.serve_in_thread(app, port=port):
+            keys.release.set()
+            _assert_503(_post(url, token, INITIALIZE), "keys answering 500")
+            keys.release.clear()
+            keys.entered.clear()
+            verifier.keys.retry_interval = 0  # the next request retries the fetch
+            first = pool.submit(_post, url, token, INITIALIZE)
+            assert keys.entered.wait(15), "the retry never reached the key endpoint"
+            second = pool.submit(_post, url, token, INITIALIZE)
+            lock = verifier.keys._lock
+            deadline = time.monotonic() + 15
+            while not second.done() and lock.statistics().tasks_waiting == 0:
+                assert time.monotonic() < deadline, "the second request never arrived"
+                time.sleep(0.01)
+            keys.release.set()  # the retry's answer: still down
+            _assert_503(first.result(timeout=15), "the retry")
+            _assert_503(second.result(timeout=15), "a request during the retry")
+    assert keys.hits == 2  # the second request waited for the retry, it did not fetch again
 
 
 # --- start-up cost -------------------------------------------------------------------------------

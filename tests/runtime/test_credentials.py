@@ -27,7 +27,15 @@ from mcpgen.runtime.credentials import (
     parse_scopes,
 )
 from mcpgen.runtime.definitions import ProjectInfo, Scheme, ToolDef
-from mcpgen.runtime.redaction import MASK, MAX_LEARNED, Redactor
+from mcpgen.runtime.redaction import (
+    MASK,
+    MAX_LEARNED,
+    Redactor,
+    call_scope,
+    end_call,
+    mask_in_call,
+    redact_logs,
+)
 from mcpgen.runtime.server import ApiServer
 from mcpgen.runtime.upstream import Reply, Upstream
 from tests.runtime.conftest import Recorder, make_project
@@ -113,10 +121,12 @@ async def test_a_401_renews_the_token_and_retries_once(
     rec, url = recorder
     rec.queue(401, {"message": "token revoked"})
     rec.queue(200, {"ok": True})
-    async with oauth_upstream(url, idp) as api:
+    learned: list[str] = []
+    async with Upstream(*oauth_settings(url, idp), learn=learned.append) as api:
         reply = await api.request("POST", "/x", security=(("oauth",),))
         assert reply.status == 200 and len(rec.seen) == 2
         assert bearer(rec, 0) != bearer(rec, 1)
+        assert learned == [bearer(rec, 0), bearer(rec, 1)]  # each token told to `learn`
         rec.queue(401, {"message": "no"})
         rec.queue(401, {"message": "still no"})
         reply = await api.request("GET", "/x", security=(("oauth",),))
@@ -240,3 +250,59 @@ def test_the_redactor_keeps_the_most_recent_learned_tokens() -> None:
     assert redactor.text(learned[1]) == MASK
     assert redactor.text(learned[0]) == learned[0]  # the oldest was forgotten
     assert redactor.text(base64.b64encode(learned[-1].encode()).decode()) == MASK
+
+
+def test_the_redactor_forgets_the_least_recently_used_learned_token() -> None:
+    """A token used again is kept over one not used since: a client-credentials token in use
+    for long is never forgotten in favour of newer ones that were used once."""
+    redactor = Redactor()
+    learned = [f"learned-token-{n:04d}-abcdef" for n in range(MAX_LEARNED)]
+    for token in learned:
+        redactor.add(token)
+    forms = redactor.forms
+    redactor.add(learned[0])  # used again: the most recent now, nothing to re-sort
+    assert redactor.forms is forms
+    redactor.add("one-more-learned-token-abcdef")
+    assert redactor.text(learned[0]) == MASK
+    assert redactor.text(learned[1]) == learned[1]  # the least recently used went
+
+
+async def test_a_calls_own_secrets_are_masked_in_that_task_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`mask_in_call` widens what the current task masks (results and log lines), never what
+    another task or the server's redactor masks; `call_scope` starts a call afresh."""
+    redactor = Redactor(["configured-secret-0123"])
+    redact_logs(redactor)
+    seen: dict[str, str] = {}
+
+    async def call(name: str, secret: str) -> None:
+        scope = call_scope()
+        try:
+            mask_in_call(secret, None, "abc")  # None and short values are ignored
+            await anyio.sleep(0.01)  # the other call runs meanwhile
+            seen[name] = redactor.text(f"{secret} {other[name]} configured-secret-0123 abc")
+            logging.getLogger("tests.credentials").warning("%s used %s", name, secret)
+        finally:
+            end_call(scope)
+
+    other = {"a": "secret-of-b-0123456789", "b": "secret-of-a-0123456789"}
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call, "a", "secret-of-a-0123456789")
+        tg.start_soon(call, "b", "secret-of-b-0123456789")
+    assert seen == {
+        "a": f"{MASK} secret-of-b-0123456789 {MASK} abc",
+        "b": f"{MASK} secret-of-a-0123456789 {MASK} abc",
+    }
+    assert {"a used [redacted]", "b used [redacted]"} <= set(caplog.messages)
+    assert redactor.text("secret-of-a-0123456789") == "secret-of-a-0123456789"
+    scope = call_scope()
+    try:
+        mask_in_call("secret-of-a-0123456789xyz", "secret-of-a-0123456789")
+        # Longest first across the server's forms and the call's: the longer masked whole.
+        assert redactor.text("secret-of-a-0123456789xyz") == MASK
+        assert redactor  # a call's secrets make even an empty redactor mask
+        assert Redactor().text(quote("secret-of-a-0123456789", safe="")) == MASK
+    finally:
+        end_call(scope)
+    assert not Redactor()

@@ -240,6 +240,39 @@ def test_a_large_body_reaches_the_tool_whole_behind_the_auth_gate(
         assert refused.status_code == 401
 
 
+def test_the_auth_gate_without_the_request_guard_in_front_is_a_wiring_error() -> None:
+    """The gate never reads a body itself: a scoped POST that reaches it without the body
+    `RequestGuard` read (an app wired without the guard) stops with a RuntimeError, and the
+    app behind it never runs."""
+    auth = AuthConfig(mode="bearer", bearer_tokens=(TOKEN,))
+    server = _measuring_server(Settings(auth=auth))
+    reached: list[Scope] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope)
+
+    gate = AuthGate(app, server=server, verifier=ScopedTokens([TOKEN]))
+    scope: Scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/mcp",
+        "headers": [(b"authorization", f"Bearer {TOKEN}".encode())],
+    }
+
+    async def receive() -> Message:
+        raise AssertionError("the gate read the body itself")
+
+    async def send(message: Message) -> None:
+        raise AssertionError(f"the gate answered: {message}")
+
+    async def check() -> None:
+        with pytest.raises(RuntimeError, match="RequestGuard"):
+            await gate(scope, receive, send)
+
+    anyio.run(check)
+    assert reached == []
+
+
 @dataclass
 class Tap:
     """What crossed the socket's `receive` (outermost) and what the SDK's handler got."""

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from mcp.types import CallToolResult
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,8 +26,9 @@ from mcpgen.runtime.config import AuthConfig, Settings
 from mcpgen.runtime.definitions import Scheme
 from mcpgen.runtime.proxy import OAuthProxy, RegistrationLimit
 from mcpgen.runtime.redaction import MASK
-from mcpgen.runtime.server import ApiServer, create_http_app
+from mcpgen.runtime.server import ApiServer, ToolCall, create_http_app
 from mcpgen.runtime.state import SqliteStore
+from mcpgen.runtime.upstream import Reply
 from tests.runtime.conftest import make_project
 from tests.runtime.test_auth import TOOLS
 from tests.runtime.test_credentials import ECHO
@@ -267,6 +269,30 @@ def test_the_registration_bucket_refills_per_address_and_stays_bounded() -> None
     assert limit.take("a", 1800.0) == 0.0  # forgotten, so full again (bounded memory wins)
 
 
+def test_a_new_address_past_the_tracked_limit_forgets_one_address_without_a_scan() -> None:
+    """Once `max_addresses` are tracked, each new address forgets the one that registered
+    least recently, and looks at no other bucket (it used to weigh every tracked one)."""
+    weighed: list[str] = []
+
+    class Counting(RegistrationLimit):
+        def _left(self, address: str, now: float) -> float:
+            weighed.append(address)
+            return super()._left(address, now)
+
+    limit = Counting(3, max_addresses=100)
+    for n in range(100):
+        assert limit.take(f"10.0.0.{n}", float(n)) == 0.0
+    assert limit.take("10.0.0.0", 100.0) == 0.0  # registers again: now the most recent
+    weighed.clear()
+    for n in range(50):
+        assert limit.take(f"10.0.1.{n}", 200.0 + n) == 0.0
+    assert len(weighed) == 50  # each new address weighed its own bucket only
+    assert len(limit._buckets) == 100
+    assert "10.0.0.1" not in limit._buckets and "10.0.0.50" not in limit._buckets
+    assert "10.0.0.51" in limit._buckets
+    assert limit._buckets["10.0.0.0"][0] < 2  # still holds its two registrations
+
+
 class CountingStore(SqliteStore):
     """The real SQLite store, counting the reads of users' grants."""
 
@@ -320,6 +346,25 @@ async def test_a_tool_call_reads_the_grant_once_and_the_users_tokens_are_masked(
     monkeypatch.setattr(proxy_module, "open_state", counting)
     seen: list[str] = []
     refused: set[str] = set()
+    logged: list[bool] = []
+
+    class LogTheTokens:
+        """custom.py hooks logging the user's tokens within the second call, which uses
+        all four (a user's tokens are masked in the log lines of the calls that use them)."""
+
+        async def before_call(self, call: ToolCall) -> None:
+            return None
+
+        async def after_call(
+            self, call: ToolCall, reply: Reply, result: CallToolResult
+        ) -> CallToolResult:
+            if len(seen) == 3 and not logged:
+                logged.append(True)
+                logging.getLogger("tests.proxy").warning(
+                    "tokens %s %s %s %s", ACCESS_1, REFRESH_1, ACCESS_2, REFRESH_2
+                )
+            return result
+
     with net.serve_in_thread(identity_provider_and_api(seen, refused)) as idp:
         scheme, auth = proxy_scheme(idp, tmp_path)
         built: list[ApiServer] = []
@@ -332,7 +377,8 @@ async def test_a_tool_call_reads_the_grant_once_and_the_users_tokens_are_masked(
                 base_url=idp + "/api",
                 retries=0,
             )
-            built.append(ApiServer(make_project(schemes={"oauth": scheme}), settings, [ECHO]))
+            project = make_project(schemes={"oauth": scheme})
+            built.append(ApiServer(project, settings, [ECHO], hooks=LogTheTokens()))
             return create_http_app(built[0])
 
         with net.serve_in_thread(factory=factory) as base:
@@ -370,13 +416,80 @@ async def test_a_tool_call_reads_the_grant_once_and_the_users_tokens_are_masked(
             assert seen == [ACCESS_1, ACCESS_1, ACCESS_2]
             assert second["structuredContent"] == {"you_sent": MASK}
             assert (await proxy._load("grant:g1") or {})["upstream"]["access_token"] == ACCESS_2
-            logging.getLogger("tests.proxy").warning(
-                "tokens %s %s %s %s", ACCESS_1, REFRESH_1, ACCESS_2, REFRESH_2
-            )
+            assert logged == [True]
     text = json.dumps([first, second]) + "\n".join(caplog.messages)
     for secret in (ACCESS_1, REFRESH_1, ACCESS_2, REFRESH_2):
         assert secret not in text
     assert f"tokens {MASK} {MASK} {MASK} {MASK}" in caplog.messages
+
+
+@pytest.mark.anyio
+async def test_users_tokens_are_masked_per_call_not_added_to_the_servers_redactor(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each user's upstream token is masked in that user's tool result and in the log lines of
+    that call, while the server's own redactor (checked against every result and log line)
+    keeps the same forms however many users call: redaction does not cost more per user."""
+    seen: list[str] = []
+    users = [f"user-{n}-access-0123456789abcdef" for n in range(40)]
+
+    class LogTheToken:
+        async def before_call(self, call: ToolCall) -> None:
+            return None
+
+        async def after_call(
+            self, call: ToolCall, reply: Reply, result: CallToolResult
+        ) -> CallToolResult:
+            logging.getLogger("tests.proxy").warning("called with %s", seen[-1])
+            return result
+
+    with net.serve_in_thread(identity_provider_and_api(seen, set())) as idp:
+        scheme, auth = proxy_scheme(idp, tmp_path)
+        built: list[ApiServer] = []
+
+        def factory(base: str) -> Any:
+            settings = Settings(
+                public_url=base + "/mcp",
+                auth=auth,
+                credentials={"UPSTREAM_ID": "mcp-server"},
+                base_url=idp + "/api",
+                retries=0,
+            )
+            project = make_project(schemes={"oauth": scheme})
+            built.append(ApiServer(project, settings, [ECHO], hooks=LogTheToken()))
+            return create_http_app(built[0])
+
+        with net.serve_in_thread(factory=factory) as base:
+            server = built[0]
+            proxy = server.upstream.credentials.user_tokens
+            assert isinstance(proxy, OAuthProxy)
+            forms = server.redactor.forms
+            results = []
+            async with httpx.AsyncClient(trust_env=False, timeout=15) as http:
+                for n, access in enumerate(users):
+                    upstream = {"scheme": "oauth", "access_token": access,
+                                "refresh_token": f"user-{n}-refresh-0123456789abcdef",
+                                "expires_at": time.time() + 3600}  # fmt: skip
+                    grant = {"client_id": "c1", "subject": f"u{n}", "scopes": [],
+                             "upstream": upstream}  # fmt: skip
+                    await proxy._save_grant(f"g{n}", grant)
+                    token, _ = proxy._access_token(f"g{n}", "c1", f"u{n}", [])
+                    response = await http.post(
+                        base + "/mcp",
+                        json={"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                              "params": {"name": "echo", "arguments": {}}},
+                        headers={"Authorization": f"Bearer {token}",
+                                 "Accept": "application/json, text/event-stream",
+                                 "MCP-Protocol-Version": "2025-06-18"},
+                    )  # fmt: skip
+                    assert response.status_code == 200, response.text
+                    results.append(response.json()["result"])
+            assert server.redactor.forms is forms  # unchanged: no user's token was added
+    assert seen == users  # each call went upstream with its user's own token
+    assert all(result["structuredContent"] == {"you_sent": MASK} for result in results)
+    text = json.dumps(results) + "\n".join(caplog.messages)
+    assert not any(access in text for access in users)
+    assert caplog.messages.count(f"called with {MASK}") == len(users)
 
 
 @pytest.fixture

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
+from collections.abc import Iterable
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client, MCPError
 from mcp.types import TextResourceContents
 
+from mcpgen.runtime import compact as compact_module
 from mcpgen.runtime.compact import CompactServer
 from mcpgen.runtime.config import Settings
 from mcpgen.runtime.definitions import PromptArg, PromptDef, ToolDef
 from mcpgen.runtime.resources import ResourceServer
+from mcpgen.runtime.search import Document, SearchIndex
 from mcpgen.runtime.upstream import Reply, Upstream
 from tests.runtime.conftest import Recorder, make_project
 from tests.runtime.test_server import ANNOTATIONS, ITEM, LIST
@@ -194,3 +199,34 @@ async def test_meta_tools_refuse_arguments_outside_their_schema(
     assert result.is_error and message in result.content[0].text  # type: ignore[union-attr]
     assert f"Invalid arguments for {name}" in result.content[0].text  # type: ignore[union-attr]
     assert rec.seen == []
+
+
+async def test_concurrent_first_searches_build_the_index_once(
+    recorder: tuple[Recorder, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several first searches at once: one builds the index (in a thread), the others wait
+    for it and use it."""
+    _, url = recorder
+    built: list[int] = []
+
+    class SlowIndex(SearchIndex):
+        """The real index, counted, and slow enough to build that the searches overlap."""
+
+        def __init__(self, documents: Iterable[Document]) -> None:
+            built.append(1)
+            time.sleep(0.2)
+            super().__init__(documents)
+
+    monkeypatch.setattr(compact_module, "SearchIndex", SlowIndex)
+    server = CompactServer(make_project(exposure="compact"), settings(url), [ITEM, LIST])
+    found: list[Any] = []
+
+    async def search() -> None:
+        found.append(_json(await server.call_tool("search_operations", {"query": "item"})))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(5):
+            group.start_soon(search)
+    assert len(built) == 1
+    assert len(found) == 5 and all(result == found[0] for result in found)
+    assert found[0]["operations"]

@@ -111,6 +111,7 @@ class CompactServer(ResourceServer):
         ]
         self._meta = [(tool["name"], tool_bytes(tool)) for tool in meta]
         self._index: SearchIndex | None = None
+        self._building = anyio.Lock()  # the first searches wait for one build of the index
 
     def listed_tools(self) -> list[tuple[str, bytes]]:
         """The meta-tools (then tools/list adds any from `@server.tool()`)."""
@@ -164,7 +165,9 @@ class CompactServer(ResourceServer):
                 return _text(f"Invalid arguments for {name}: " + "; ".join(found), True)
         if name == SEARCH:
             if self._index is None:  # built once, off the event loop (0.2 s for 1,000 tools)
-                await anyio.to_thread.run_sync(self.index)
+                async with self._building:
+                    if self._index is None:  # not built by a search that held the lock
+                        await anyio.to_thread.run_sync(self.index)
             return self._search(str(arguments.get("query", "")), arguments.get("limit", 10))
         if name == DESCRIBE:
             return self._describe(str(arguments.get("name", "")))
