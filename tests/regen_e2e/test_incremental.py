@@ -95,11 +95,16 @@ def test_a_base_that_disagrees_with_its_record_is_not_trusted(work: Path) -> Non
 @pytest.mark.parametrize("warnings", [None, 3, "x"])
 def test_an_unusable_digests_record_means_a_full_run(work: Path, warnings: object) -> None:
     digests = work / PROJECT / DIGESTS_PATH
+    trusted = mcpgen("check", str(work / PROJECT), "--json", cwd=work)
+    assert trusted.json()["inputs_unchanged"] is True, trusted.output
     data = json.loads(digests.read_bytes())
     data["warnings"] = warnings
     digests.write_text(json.dumps(data))
     done = mcpgen("check", str(work / PROJECT), cwd=work)
     assert done.code == 0, done.output
+    report = mcpgen("check", str(work / PROJECT), "--json", cwd=work)
+    assert report.code == 0, report.output
+    assert report.json()["inputs_unchanged"] is False, "the record was not used: a full run"
 
 
 def test_a_changed_operation_renders_its_own_module_only(
