@@ -23,7 +23,7 @@ from mcpgen import pipeline, records, render
 from mcpgen.files import RenderedFile
 from mcpgen.ir import Project
 from mcpgen.load import load_document
-from mcpgen.records import BASE_PATH, DIGESTS_PATH
+from mcpgen.records import BASE_PATH, DIGESTS_PATH, TOOLS_PATH
 from mcpgen.render import Models, Tree
 from tests.regen_e2e.support import PACKAGE, PROJECT, SPEC, insert_after, mcpgen
 
@@ -252,3 +252,39 @@ def test_each_input_file_is_read_once_a_run(
     assert changed.generated is not None
     assert "Fetch one book" in (work / PROJECT / TOOLS / "get_book.py").read_text()
     assert run().generated is None
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The records read from their files (`records._load`), in order."""
+    found: list[str] = []
+    real_load = records._load
+
+    def counting_load(project: Path, record: str) -> Any:
+        found.append(record)
+        return real_load(project, record)
+
+    monkeypatch.setattr(records, "_load", counting_load)
+    return found
+
+
+def test_a_check_with_unchanged_inputs_reads_no_user_owned_file_to_render(
+    work: Path, opened: Counter[Path]
+) -> None:
+    project = (work / PROJECT).resolve()
+    assert pipeline.check(project).generated is None
+    assert opened[project / PACKAGE / "custom.py"] == 1, opened  # its imports are checked
+
+
+def test_tools_json_is_parsed_from_the_bytes_the_digest_check_read(
+    work: Path, loads: list[str]
+) -> None:
+    project = work / PROJECT
+    assert pipeline.check(project).generated is None
+    assert pipeline.generate(project).generated is None
+    spec = work / SPEC
+    spec.write_text(spec.read_text().replace("summary: Get a book", "summary: Fetch one book"))
+    assert pipeline.check(project).generated is not None
+    assert pipeline.generate(project).generated is not None
+    assert loads.count(DIGESTS_PATH) == 4  # the runs did use the last generation
+    assert TOOLS_PATH not in loads
