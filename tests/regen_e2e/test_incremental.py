@@ -288,3 +288,19 @@ def test_tools_json_is_parsed_from_the_bytes_the_digest_check_read(
     assert pipeline.generate(project).generated is not None
     assert loads.count(DIGESTS_PATH) == 4  # the runs did use the last generation
     assert TOOLS_PATH not in loads
+
+
+def test_the_merge_reads_each_generated_file_once(work: Path, opened: Counter[Path]) -> None:
+    """Its scan for conflict markers and its plan share one read of each file."""
+    project = (work / PROJECT).resolve()
+    assert pipeline.generate(project).generated is None
+    generated = [
+        path
+        for path in opened
+        if path.is_relative_to(project)
+        and not path.is_relative_to(project / ".mcpgen")
+        and path != project / PACKAGE / "custom.py"  # also the output, and its imports checked
+    ]
+    assert len(generated) > 20
+    twice = {str(path.relative_to(project)) for path in generated if opened[path] > 1}
+    assert twice == set()
