@@ -48,6 +48,7 @@ from .regen import (
     apply,
     base_files,
     find_conflict_markers,
+    interrupted_run,
     is_stale,
     pending_moves,
 )
@@ -374,7 +375,7 @@ def check(project_dir: Path) -> Checked:
     generated = None
     if last is not None and same is not None:
         records, server, agents, problems = _again(project_dir, inputs, last, same)
-        stale = _pending(project_dir)
+        stale = interrupted_run(project_dir)
         warnings = _replayed(project_dir, last)
     else:
         generated = _generate_from(inputs, last, files, mapping_file)
@@ -485,14 +486,6 @@ def _replayed(project_dir: Path, last: Last) -> tuple[Diagnostic, ...]:
         replace(d, file=os.path.normpath(project_dir / d.file)) if d.file is not None else d
         for d in last.digests.warnings
     )
-
-
-def _pending(project_dir: Path) -> list[str]:
-    from .regen import transaction
-
-    if transaction.is_pending(project_dir):
-        return [f"an interrupted run left {transaction.TXN_DIR}; run mcpgen generate again"]
-    return []
 
 
 def _records(

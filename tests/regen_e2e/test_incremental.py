@@ -304,3 +304,21 @@ def test_the_merge_reads_each_generated_file_once(work: Path, opened: Counter[Pa
     assert len(generated) > 20
     twice = {str(path.relative_to(project)) for path in generated if opened[path] > 1}
     assert twice == set()
+
+
+def test_an_interrupted_run_is_reported_alike_with_or_without_a_render(work: Path) -> None:
+    project = work / PROJECT
+    txn = project / ".mcpgen" / "txn"
+    txn.mkdir()
+    (txn / "journal.json").write_text('{"created_dirs": [], "entries": []}')
+    full_copy = work / "full"
+    shutil.copytree(project, full_copy)
+    (full_copy / DIGESTS_PATH).unlink()  # no record: everything is rendered
+
+    quick = pipeline.check(project)
+    full = pipeline.check(full_copy)
+
+    assert quick.generated is None
+    assert full.generated is not None
+    reason = "an interrupted run left .mcpgen/txn; run mcpgen generate again"
+    assert quick.stale[0] == full.stale[0] == reason

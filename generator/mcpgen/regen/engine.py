@@ -100,9 +100,7 @@ def is_stale(project: Path, rendered: Rendered, *, base: Base | None = None) -> 
     """Why `project` is not what `rendered` would produce (compared with its base, so hand
     edits do not count); an empty list means up to date. Needs no git. `base`, when given, is
     the project's base already loaded."""
-    reasons = []
-    if transaction.is_pending(project):
-        reasons.append(f"an interrupted run left {_META_DIR}/txn; run mcpgen generate again")
+    reasons = interrupted_run(project)
     base = base or load_base(project)
     if base is None:
         return [*reasons, f"not generated (no {BASE_PATH})"]
@@ -118,6 +116,14 @@ def is_stale(project: Path, rendered: Rendered, *, base: Base | None = None) -> 
         elif old.executable != new.executable:
             reasons.append(f"{path} would change (executable bit)")
     return reasons
+
+
+def interrupted_run(project: Path) -> list[str]:
+    """Why `project` is stale whatever is rendered: an interrupted run left its journal (the
+    next run undoes it first). Empty when none did."""
+    if transaction.is_pending(project):
+        return [f"an interrupted run left {transaction.TXN_DIR}; run mcpgen generate again"]
+    return []
 
 
 def pending_moves(project: Path, *, base: Base | None = None) -> list[str]:
