@@ -26,7 +26,7 @@ from .changes import AgentChanges, Summaries, compare, summarize
 from .digests import output_digest, source_digest, template_digest
 from .errors import Diagnostic, Level, McpgenError, Report, diagnostic_json
 from .files import RenderedFile
-from .incremental import Last, digest_of_inputs, last_generation, unchanged
+from .incremental import Last, chosen_name, digest_of_inputs, last_generation, unchanged
 from .load import InputFiles, Source, load_document, read_source
 from .migrations import custom_import_warnings, moves_for
 from .naming import project_names
@@ -428,14 +428,12 @@ def user_owned_patterns() -> tuple[str, ...]:
 def _generate_from(
     inputs: Inputs, last: Last | None, files: InputFiles, mapping: Source | None
 ) -> Generated:
-    """Generate from `inputs` (`mapping`: its mapping file as read). The name: given, else the
-    mapping's, else the recorded one (so a changed `info.title` never renames the package),
-    else one from `info.title`."""
+    """Generate from `inputs` (`mapping`: its mapping file as read), named by `chosen_name`,
+    else from `info.title`."""
     from .translate import TranslateOptions
 
-    options = _with_mapping(TranslateOptions(name=inputs.name), mapping)
-    if options.name is None and not options.mapping.server.name and inputs.recorded:
-        options = replace(options, name=inputs.recorded.name)
+    options = _with_mapping(TranslateOptions(), mapping)
+    options = replace(options, name=chosen_name(inputs, options.mapping.server.name))
     return generate_tree(inputs.spec, options, os.path.normpath(inputs.spec), last, files)
 
 

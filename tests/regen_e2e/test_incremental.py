@@ -322,3 +322,17 @@ def test_an_interrupted_run_is_reported_alike_with_or_without_a_render(work: Pat
     assert full.generated is not None
     reason = "an interrupted run left .mcpgen/txn; run mcpgen generate again"
     assert quick.stale[0] == full.stale[0] == reason
+
+
+def test_the_recorded_name_is_foretold_as_the_run_will_clean_it(work: Path) -> None:
+    """The digest check names the server by the rule the run uses (`chosen_name`), cleaned
+    as translate cleans it: a recorded name spelt another way still means unchanged inputs."""
+    record = work / PROJECT / ".mcpgen" / "inputs.json"
+    data = json.loads(record.read_bytes())
+    spelt = data["name"].upper()
+    assert spelt != data["name"]
+    record.write_text(json.dumps({**data, "name": spelt}))
+    outcome = pipeline.generate(work / PROJECT)
+    assert outcome.generated is None, "the same inputs: nothing to render"
+    assert outcome.server.name == data["name"]
+    assert json.loads(record.read_bytes())["name"] == data["name"]
