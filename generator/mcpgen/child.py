@@ -26,7 +26,7 @@ __all__ = ["PATIENCE", "ChildJob"]
 
 T = TypeVar("T")
 
-PATIENCE = 900.0  # seconds: far beyond the slowest validation or model generation measured
+PATIENCE = 900.0  # seconds: a generous bound on a child that hangs, not an expected duration
 
 _Answer = tuple[Literal["returned", "raised", "here"], object]
 
