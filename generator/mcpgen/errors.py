@@ -58,6 +58,10 @@ class McpgenError(Exception):
         self.diagnostics = list(diagnostics)
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
+    def __reduce__(self) -> tuple[type[McpgenError], tuple[list[Diagnostic]]]:
+        """Pickled with its diagnostics (the default would rebuild it from its message)."""
+        return (type(self), (self.diagnostics,))
+
     @classmethod
     def single(
         cls,

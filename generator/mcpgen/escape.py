@@ -75,14 +75,18 @@ def _one_line(text: str) -> str:
     return _SPACES.sub(" ", _LINE_BREAKS.sub(" ", text)).strip()
 
 
+# The exact types `py` takes that are not mappings: no costlier abstract check for them.
+_NOT_MAPPINGS = frozenset({list, tuple, bool, int, float, type(None)})
+
+
 def py(value: Any) -> str:
     """A Python literal that evaluates to `value` (JSON-like data, tuples allowed)."""
     kind = type(value)  # the common exact types first: schemas are large
-    if kind is str:
+    if isinstance(value, str):
         return _py_str(value)
-    if kind is dict:
+    if kind is dict or (kind not in _NOT_MAPPINGS and isinstance(value, Mapping)):
         return "{" + ", ".join([f"{py(k)}: {py(v)}" for k, v in value.items()]) + "}"
-    if kind is list:
+    if isinstance(value, list):
         return "[" + ", ".join([py(v) for v in value]) + "]"
     if value is None or isinstance(value, bool):
         return repr(value)
@@ -94,15 +98,9 @@ def py(value: Any) -> str:
         if math.isinf(value):
             return 'float("inf")' if value > 0 else 'float("-inf")'
         return repr(value)
-    if isinstance(value, str):
-        return _py_str(value)
     if isinstance(value, tuple):
         items = [py(v) for v in value]
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-    if isinstance(value, list):
-        return f"[{', '.join(py(v) for v in value)}]"
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{py(k)}: {py(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"no Python literal for a {type(value).__name__}")
 
 

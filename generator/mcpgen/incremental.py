@@ -25,7 +25,7 @@ from .naming import project_names
 from .records import TOOLS_PATH, Base, Digests, load_base, load_digests
 from .regen.inputs import Inputs
 
-__all__ = ["Last", "digest_of_inputs", "last_generation", "unchanged"]
+__all__ = ["Last", "chosen_name", "digest_of_inputs", "last_generation", "unchanged"]
 
 
 @dataclass(frozen=True)
@@ -93,18 +93,27 @@ def unchanged(
     return name
 
 
-def _expected_name(inputs: Inputs, mapping: Source | None) -> str | None:
-    """The server name this run will generate, without translating: the given name, else
-    the mapping's, else the recorded one (as `pipeline` chooses). None when unsure."""
+def chosen_name(inputs: Inputs, mapping_name: str | None) -> str | None:
+    """The name a run's inputs give its server, before the spec has a say: the given name,
+    else the mapping's `server.name` (`mapping_name`), else the recorded one, so a changed
+    `info.title` never renames the package. None leaves it to `info.title` (translate takes
+    the name it is given, else the mapping's, else one from `info.title`). A run generates
+    with it (`pipeline`), and `unchanged` foretells that run's name with it."""
     if inputs.name is not None:
-        return _clean(inputs.name)
-    if mapping is not None:
-        named = _mapping_name(mapping.data)
-        if named is None:
-            return None
-        if named:
-            return _clean(named)
+        return inputs.name
+    if mapping_name:
+        return mapping_name
     return inputs.recorded.name if inputs.recorded is not None else None
+
+
+def _expected_name(inputs: Inputs, mapping: Source | None) -> str | None:
+    """The server name this run will generate, without translating (`chosen_name`, cleaned
+    as translate cleans it). None when unsure."""
+    named = _mapping_name(mapping.data) if inputs.name is None and mapping is not None else ""
+    if named is None:
+        return None
+    chosen = chosen_name(inputs, named)
+    return _clean(chosen) if chosen is not None else None
 
 
 def _clean(name: str) -> str | None:

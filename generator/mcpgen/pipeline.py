@@ -26,7 +26,7 @@ from .changes import AgentChanges, Summaries, compare, summarize
 from .digests import output_digest, source_digest, template_digest
 from .errors import Diagnostic, Level, McpgenError, Report, diagnostic_json
 from .files import RenderedFile
-from .incremental import Last, digest_of_inputs, last_generation, unchanged
+from .incremental import Last, chosen_name, digest_of_inputs, last_generation, unchanged
 from .load import InputFiles, Source, load_document, read_source
 from .migrations import custom_import_warnings, moves_for
 from .naming import project_names
@@ -48,6 +48,7 @@ from .regen import (
     apply,
     base_files,
     find_conflict_markers,
+    interrupted_run,
     is_stale,
     pending_moves,
 )
@@ -323,13 +324,14 @@ def generate(
     same = unchanged(project_dir, inputs, last, files, mapping_file) if last is not None else None
     patterns = user_owned_patterns()
     if last is not None and same is not None:
-        rendered, records, server, agents, problems = _again(project_dir, inputs, last, same)
+        rendered = _reused_output(project_dir, last)
+        records, server, agents, problems = _again(project_dir, inputs, last, same)
         generated = None
         warnings = _replayed(project_dir, last)
     else:
         generated = _generate_from(inputs, last, files, mapping_file)
         summaries = summarize(generated.project)
-        agents, problems = _agent_changes(project_dir, summaries)
+        agents, problems = _agent_changes(project_dir, summaries, last)
         rendered = _rendered(generated.tree)
         records = _records(project_dir, inputs, generated, rendered, summaries, patterns)
         server, warnings = Server.of(generated.project), tuple(generated.report.warnings)
@@ -372,13 +374,13 @@ def check(project_dir: Path) -> Checked:
     same = unchanged(project_dir, inputs, last, files, mapping_file) if last is not None else None
     generated = None
     if last is not None and same is not None:
-        _, records, server, agents, problems = _again(project_dir, inputs, last, same)
-        stale = _pending(project_dir)
+        records, server, agents, problems = _again(project_dir, inputs, last, same)
+        stale = interrupted_run(project_dir)
         warnings = _replayed(project_dir, last)
     else:
         generated = _generate_from(inputs, last, files, mapping_file)
         summaries = summarize(generated.project)
-        agents, problems = _agent_changes(project_dir, summaries)
+        agents, problems = _agent_changes(project_dir, summaries, last)
         rendered = _rendered(generated.tree)
         stale = is_stale(project_dir, rendered, base=base)
         patterns = user_owned_patterns()
@@ -426,14 +428,12 @@ def user_owned_patterns() -> tuple[str, ...]:
 def _generate_from(
     inputs: Inputs, last: Last | None, files: InputFiles, mapping: Source | None
 ) -> Generated:
-    """Generate from `inputs` (`mapping`: its mapping file as read). The name: given, else the
-    mapping's, else the recorded one (so a changed `info.title` never renames the package),
-    else one from `info.title`."""
+    """Generate from `inputs` (`mapping`: its mapping file as read), named by `chosen_name`,
+    else from `info.title`."""
     from .translate import TranslateOptions
 
-    options = _with_mapping(TranslateOptions(name=inputs.name), mapping)
-    if options.name is None and not options.mapping.server.name and inputs.recorded:
-        options = replace(options, name=inputs.recorded.name)
+    options = _with_mapping(TranslateOptions(), mapping)
+    options = replace(options, name=chosen_name(inputs, options.mapping.server.name))
     return generate_tree(inputs.spec, options, os.path.normpath(inputs.spec), last, files)
 
 
@@ -451,16 +451,22 @@ def _with_mapping(options: TranslateOptions, mapping: Source | None) -> Translat
     return replace(options, mapping=check_mapping(mapping), mapping_source=mapping)
 
 
-def _again(
-    project_dir: Path, inputs: Inputs, last: Last, name: str
-) -> tuple[dict[str, RenderedFile], dict[str, bytes], Server, AgentChanges, list[Diagnostic]]:
-    """A run with the last generation's inputs: its output is the base again (and the
-    user-owned files as they are, since they all exist), its records are those recorded."""
+def _reused_output(project_dir: Path, last: Last) -> dict[str, RenderedFile]:
+    """What a run with the last generation's inputs renders: the base again, and the
+    user-owned files as they are (they all exist: `unchanged` checked)."""
     rendered = dict(last.base.files)
     for path in last.digests.owned:
         full = project_dir / path
         rendered[path] = RenderedFile(full.read_bytes(), bool(full.stat().st_mode & 0o100))
-    summaries, problem = load_tools(project_dir)
+    return rendered
+
+
+def _again(
+    project_dir: Path, inputs: Inputs, last: Last, name: str
+) -> tuple[dict[str, bytes], Server, AgentChanges, list[Diagnostic]]:
+    """A run with the last generation's inputs: its records are those recorded (its output
+    is `_reused_output`)."""
+    summaries, problem = load_tools(project_dir, last.tools)
     records = {
         INPUTS_PATH: dump_inputs(record_inputs(project_dir, inputs, name, __version__)),
         TOOLS_PATH: last.tools,
@@ -469,7 +475,7 @@ def _again(
     _, dist, package = project_names(name)
     server = Server(name, package, dist, len(summaries or {}))
     agents = compare(summaries, summaries or {})
-    return rendered, records, server, agents, [problem] if problem else []
+    return records, server, agents, [problem] if problem else []
 
 
 def _replayed(project_dir: Path, last: Last) -> tuple[Diagnostic, ...]:
@@ -478,14 +484,6 @@ def _replayed(project_dir: Path, last: Last) -> tuple[Diagnostic, ...]:
         replace(d, file=os.path.normpath(project_dir / d.file)) if d.file is not None else d
         for d in last.digests.warnings
     )
-
-
-def _pending(project_dir: Path) -> list[str]:
-    from .regen import transaction
-
-    if transaction.is_pending(project_dir):
-        return [f"an interrupted run left {transaction.TXN_DIR}; run mcpgen generate again"]
-    return []
 
 
 def _records(
@@ -524,10 +522,11 @@ def _records(
 
 
 def _agent_changes(
-    project_dir: Path, summaries: Summaries
+    project_dir: Path, summaries: Summaries, last: Last | None
 ) -> tuple[AgentChanges, list[Diagnostic]]:
-    """The tools' changes since the recorded summary (and why they are unknown, if so)."""
-    old, problem = load_tools(project_dir)
+    """The tools' changes since the recorded summary (and why they are unknown, if so); the
+    summary's bytes are the last generation's when it was read for that."""
+    old, problem = load_tools(project_dir, last.tools if last is not None else None)
     return compare(old, summaries), [problem] if problem else []
 
 

@@ -274,12 +274,15 @@ def dump_tools(summaries: Mapping[str, ToolSummary]) -> bytes:
     return _dump(TOOLS_PATH, {"tools": {name: summaries[name].to_json() for name in summaries}})
 
 
-def load_tools(project: Path) -> tuple[dict[str, ToolSummary] | None, Diagnostic | None]:
+def load_tools(
+    project: Path, raw: bytes | None = None
+) -> tuple[dict[str, ToolSummary] | None, Diagnostic | None]:
     """The recorded summaries, or None with a warning when there are none usable: an
-    unusable tool summary only makes the agent-facing report unknown, never stops a run."""
+    unusable tool summary only makes the agent-facing report unknown, never stops a run.
+    `raw`, when given, is the file's content already read this run."""
     path = project / TOOLS_PATH
     try:
-        data = _load(project, TOOLS_PATH)
+        data = _load(project, TOOLS_PATH) if raw is None else _parse(raw, TOOLS_PATH)
         if data is None:
             return None, None
         tools = data.get("tools")
@@ -381,6 +384,11 @@ def _load(project: Path, record: str) -> dict[str, Any] | None:
         return None
     except OSError as exc:
         raise _UnusableError(f"cannot read it ({exc.strerror or exc})") from None
+    return _parse(raw, record)
+
+
+def _parse(raw: bytes, record: str) -> dict[str, Any]:
+    """`_load`, of the record's bytes already read."""
     try:
         data: Any = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:

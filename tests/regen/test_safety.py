@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -315,3 +316,76 @@ def test_file_where_a_directory_is_needed_is_refused(tmp_path: Path) -> None:
         apply(project, {**render(OPS), "docs/index.md": render(OPS)["README.md"]})
     assert caught.value.diagnostics[0].code == "not-a-directory"
     assert snapshot(project) == before
+
+
+KILLED_RUN = """
+import os, sys
+from pathlib import Path
+from mcpgen.files import RenderedFile
+from mcpgen.regen import transaction
+
+create = transaction._create
+def killed_at_second(target, file):
+    if target.name == "second.py":
+        os._exit(9)  # killed before it reached this path
+    create(target, file)
+transaction._create = killed_at_second
+transaction.commit(Path(sys.argv[1]), [
+    transaction.Op("first.py", RenderedFile(b"first = 1\\n", False)),
+    transaction.Op("second.py", RenderedFile(b"second = 2\\n", False)),
+])
+"""
+
+
+def test_recovery_keeps_a_file_saved_where_the_killed_run_had_not_written(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "books"
+    project.mkdir()
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(project)], timeout=60, check=False
+    )
+    assert killed.returncode == 9
+    assert transaction.is_pending(project)
+    assert (project / "first.py").read_bytes() == b"first = 1\n"
+    (project / "second.py").write_text("mine = 2\n")  # saved after the run was killed
+    assert transaction.recover(project)
+    assert not (project / "first.py").exists()  # the run's own file is undone
+    assert (project / "second.py").read_text() == "mine = 2\n"
+    assert not (project / transaction.TXN_DIR).exists()
+
+
+def test_recovery_keeps_a_new_file_edited_since_the_killed_run(tmp_path: Path) -> None:
+    project = tmp_path / "books"
+    project.mkdir()
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(project)], timeout=60, check=False
+    )
+    assert killed.returncode == 9
+    (project / "first.py").write_text("first = 'mine'\n")
+    assert transaction.recover(project)
+    assert (project / "first.py").read_text() == "first = 'mine'\n"
+
+
+def test_rollback_keeps_a_file_saved_where_the_run_had_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "books"
+    project.mkdir()
+    create = transaction._create
+
+    def saved_meanwhile(target: Path, file: RenderedFile) -> None:
+        if target.name == "second.py":
+            target.write_text("mine = 2\n")  # the user saves it while the run goes on
+        create(target, file)
+
+    monkeypatch.setattr(transaction, "_create", saved_meanwhile)
+    ops = [
+        transaction.Op("first.py", RenderedFile(b"first = 1\n", False)),
+        transaction.Op("second.py", RenderedFile(b"second = 2\n", False)),
+    ]
+    with pytest.raises(FileExistsError):
+        transaction.commit(project, ops)
+    assert not (project / "first.py").exists()  # the run's own file is undone
+    assert not (project / transaction.TXN_DIR).exists()
+    assert (project / "second.py").read_text() == "mine = 2\n"

@@ -23,7 +23,7 @@ from mcpgen import pipeline, records, render
 from mcpgen.files import RenderedFile
 from mcpgen.ir import Project
 from mcpgen.load import load_document
-from mcpgen.records import BASE_PATH, DIGESTS_PATH
+from mcpgen.records import BASE_PATH, DIGESTS_PATH, TOOLS_PATH
 from mcpgen.render import Models, Tree
 from tests.regen_e2e.support import PACKAGE, PROJECT, SPEC, insert_after, mcpgen
 
@@ -95,11 +95,16 @@ def test_a_base_that_disagrees_with_its_record_is_not_trusted(work: Path) -> Non
 @pytest.mark.parametrize("warnings", [None, 3, "x"])
 def test_an_unusable_digests_record_means_a_full_run(work: Path, warnings: object) -> None:
     digests = work / PROJECT / DIGESTS_PATH
+    trusted = mcpgen("check", str(work / PROJECT), "--json", cwd=work)
+    assert trusted.json()["inputs_unchanged"] is True, trusted.output
     data = json.loads(digests.read_bytes())
     data["warnings"] = warnings
     digests.write_text(json.dumps(data))
     done = mcpgen("check", str(work / PROJECT), cwd=work)
     assert done.code == 0, done.output
+    report = mcpgen("check", str(work / PROJECT), "--json", cwd=work)
+    assert report.code == 0, report.output
+    assert report.json()["inputs_unchanged"] is False, "the record was not used: a full run"
 
 
 def test_a_changed_operation_renders_its_own_module_only(
@@ -247,3 +252,87 @@ def test_each_input_file_is_read_once_a_run(
     assert changed.generated is not None
     assert "Fetch one book" in (work / PROJECT / TOOLS / "get_book.py").read_text()
     assert run().generated is None
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The records read from their files (`records._load`), in order."""
+    found: list[str] = []
+    real_load = records._load
+
+    def counting_load(project: Path, record: str) -> Any:
+        found.append(record)
+        return real_load(project, record)
+
+    monkeypatch.setattr(records, "_load", counting_load)
+    return found
+
+
+def test_a_check_with_unchanged_inputs_reads_no_user_owned_file_to_render(
+    work: Path, opened: Counter[Path]
+) -> None:
+    project = (work / PROJECT).resolve()
+    assert pipeline.check(project).generated is None
+    assert opened[project / PACKAGE / "custom.py"] == 1, opened  # its imports are checked
+
+
+def test_tools_json_is_parsed_from_the_bytes_the_digest_check_read(
+    work: Path, loads: list[str]
+) -> None:
+    project = work / PROJECT
+    assert pipeline.check(project).generated is None
+    assert pipeline.generate(project).generated is None
+    spec = work / SPEC
+    spec.write_text(spec.read_text().replace("summary: Get a book", "summary: Fetch one book"))
+    assert pipeline.check(project).generated is not None
+    assert pipeline.generate(project).generated is not None
+    assert loads.count(DIGESTS_PATH) == 4  # the runs did use the last generation
+    assert TOOLS_PATH not in loads
+
+
+def test_the_merge_reads_each_generated_file_once(work: Path, opened: Counter[Path]) -> None:
+    """Its scan for conflict markers and its plan share one read of each file."""
+    project = (work / PROJECT).resolve()
+    assert pipeline.generate(project).generated is None
+    generated = [
+        path
+        for path in opened
+        if path.is_relative_to(project)
+        and not path.is_relative_to(project / ".mcpgen")
+        and path != project / PACKAGE / "custom.py"  # also the output, and its imports checked
+    ]
+    assert len(generated) > 20
+    twice = {str(path.relative_to(project)) for path in generated if opened[path] > 1}
+    assert twice == set()
+
+
+def test_an_interrupted_run_is_reported_alike_with_or_without_a_render(work: Path) -> None:
+    project = work / PROJECT
+    txn = project / ".mcpgen" / "txn"
+    txn.mkdir()
+    (txn / "journal.json").write_text('{"created_dirs": [], "entries": []}')
+    full_copy = work / "full"
+    shutil.copytree(project, full_copy)
+    (full_copy / DIGESTS_PATH).unlink()  # no record: everything is rendered
+
+    quick = pipeline.check(project)
+    full = pipeline.check(full_copy)
+
+    assert quick.generated is None
+    assert full.generated is not None
+    reason = "an interrupted run left .mcpgen/txn; run mcpgen generate again"
+    assert quick.stale[0] == full.stale[0] == reason
+
+
+def test_the_recorded_name_is_foretold_as_the_run_will_clean_it(work: Path) -> None:
+    """The digest check names the server by the rule the run uses (`chosen_name`), cleaned
+    as translate cleans it: a recorded name spelt another way still means unchanged inputs."""
+    record = work / PROJECT / ".mcpgen" / "inputs.json"
+    data = json.loads(record.read_bytes())
+    spelt = data["name"].upper()
+    assert spelt != data["name"]
+    record.write_text(json.dumps({**data, "name": spelt}))
+    outcome = pipeline.generate(work / PROJECT)
+    assert outcome.generated is None, "the same inputs: nothing to render"
+    assert outcome.server.name == data["name"]
+    assert json.loads(record.read_bytes())["name"] == data["name"]

@@ -7,6 +7,7 @@ import json
 import shlex
 import tomllib
 import unicodedata
+from types import MappingProxyType
 
 import pytest
 from hypothesis import given
@@ -60,6 +61,21 @@ def test_python_literal_of_tuples_and_floats() -> None:
     assert py(float("inf")) == 'float("inf")'
     with pytest.raises(TypeError):
         py(object())
+
+
+class Text(str):
+    __slots__ = ()
+
+
+class Items(list[object]):
+    pass
+
+
+def test_python_literal_of_subclasses_and_other_mappings() -> None:
+    value = MappingProxyType({"a": Items([Text("b"), True, None, 1.5]), Text("c"): {"d": (1,)}})
+    literal = py(value)
+    assert literal == '{"a": ["b", True, None, 1.5], "c": {"d": (1,)}}'
+    assert ast.literal_eval(literal) == {"a": ["b", True, None, 1.5], "c": {"d": (1,)}}
 
 
 @pytest.mark.parametrize("text", HOSTILE)

@@ -100,9 +100,7 @@ def is_stale(project: Path, rendered: Rendered, *, base: Base | None = None) -> 
     """Why `project` is not what `rendered` would produce (compared with its base, so hand
     edits do not count); an empty list means up to date. Needs no git. `base`, when given, is
     the project's base already loaded."""
-    reasons = []
-    if transaction.is_pending(project):
-        reasons.append(f"an interrupted run left {_META_DIR}/txn; run mcpgen generate again")
+    reasons = interrupted_run(project)
     base = base or load_base(project)
     if base is None:
         return [*reasons, f"not generated (no {BASE_PATH})"]
@@ -118,6 +116,14 @@ def is_stale(project: Path, rendered: Rendered, *, base: Base | None = None) -> 
         elif old.executable != new.executable:
             reasons.append(f"{path} would change (executable bit)")
     return reasons
+
+
+def interrupted_run(project: Path) -> list[str]:
+    """Why `project` is stale whatever is rendered: an interrupted run left its journal (the
+    next run undoes it first). Empty when none did."""
+    if transaction.is_pending(project):
+        return [f"an interrupted run left {transaction.TXN_DIR}; run mcpgen generate again"]
+    return []
 
 
 def pending_moves(project: Path, *, base: Base | None = None) -> list[str]:
@@ -155,13 +161,14 @@ def _run(
     *,
     write: bool,
 ) -> MergeResult:
-    left = scan_markers(project, [*base.files, *rendered, *base.unresolved])
+    read = _Reader(project)
+    left = scan_markers(project, [*base.files, *rendered, *base.unresolved], read.content)
     if left:
         raise _conflicts_remain(project, left)
     repo = gitops.find_repo(project) if project.is_dir() else None
     warnings = _dirty_warning(repo)
     moved = {m.path: m for m in (moves(base.files) if moves else ())}
-    plan = _plan(project, base, rendered, patterns, extra_files, moved)
+    plan = _plan(read, base, rendered, patterns, extra_files, moved)
     warnings += plan.conflicts
     conflicts = tuple(c.path for c in plan.changes if c.action == "conflict")
     if not write or not plan.ops:
@@ -173,14 +180,14 @@ def _run(
 
 
 def _plan(
-    project: Path,
+    read: _Reader,
     base: Base,
     rendered: Rendered,
     patterns: tuple[str, ...],
     extra_files: Mapping[str, bytes],
     moves: Mapping[str, Move],
 ) -> _Plan:
-    read = _Reader(project)
+    project = read.project
     decisions = _decide_all(read, base, rendered, patterns, moves)
     if _GITATTRIBUTES not in rendered:
         _mark_base_generated(read, decisions)
@@ -222,11 +229,27 @@ class _Reader:
 
     def __init__(self, project: Path) -> None:
         self.project = project
-        self._files: dict[str, RenderedFile | None] = {}
+        self._files: dict[str, RenderedFile | McpgenError | None] = {}
 
     def __call__(self, path: str) -> RenderedFile | None:
+        """The file at `path`; None when there is none; an error when it is not a file."""
+        found = self._get(path)
+        if isinstance(found, McpgenError):
+            raise found.with_traceback(None)
+        return found
+
+    def content(self, path: str) -> bytes | None:
+        """The bytes of the regular file at `path`; None when there is none, or it is not
+        a regular file (as `scan_markers` reads it)."""
+        found = self._get(path)
+        return found.content if isinstance(found, RenderedFile) else None
+
+    def _get(self, path: str) -> RenderedFile | McpgenError | None:
         if path not in self._files:
-            self._files[path] = _read(self.project, path)
+            try:
+                self._files[path] = _read(self.project, path)
+            except McpgenError as exc:  # raised when the file is used, not when scanned
+                self._files[path] = exc
         return self._files[path]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from mcpgen.regen.decide import SIDECAR_SUFFIX
@@ -13,12 +13,18 @@ __all__ = ["first_marker_line", "scan_markers"]
 _MARKERS = (f"<<<<<<< {LABEL_OURS}".encode(), f">>>>>>> {LABEL_THEIRS}".encode())
 
 
-def scan_markers(project: Path, paths: Iterable[str]) -> list[str]:
+def scan_markers(
+    project: Path, paths: Iterable[str], read: Callable[[str], bytes | None] | None = None
+) -> list[str]:
     """`path:line` for every marker line mcpgen wrote that is still in one of `paths`, and
-    `path.mcpgen-new:1` for every binary side file still present next to one of them."""
+    `path.mcpgen-new:1` for every binary side file still present next to one of them.
+    `read`, when given, reads a path's content (None when it is not a regular file), so a
+    caller that reads the files anyway reads each once."""
     found: list[str] = []
     for path in sorted(set(paths)):
-        found += _scan_file(project, path)
+        content = read(path) if read is not None else _content(project, path)
+        if content is not None:
+            found += [f"{path}:{number}" for number in _marker_lines(content)]
         sidecar = path + SIDECAR_SUFFIX
         if (project / sidecar).is_file():
             found.append(f"{sidecar}:1")
@@ -30,11 +36,11 @@ def first_marker_line(content: bytes) -> int | None:
     return next(_marker_lines(content), None)
 
 
-def _scan_file(project: Path, path: str) -> list[str]:
+def _content(project: Path, path: str) -> bytes | None:
     full = project / path
     if full.is_symlink() or not full.is_file():
-        return []
-    return [f"{path}:{number}" for number in _marker_lines(full.read_bytes())]
+        return None
+    return full.read_bytes()
 
 
 def _marker_lines(content: bytes) -> Iterator[int]:

@@ -10,12 +10,17 @@ the journal is the commit point.
 - An exception while moving rolls every move back before it propagates.
 - A killed process leaves the journal; the next run rolls back before doing anything
   (`recover`), so the project returns to its state before the interrupted run.
+- Undoing a new file deletes it only when its bytes are still the ones the run wrote (the
+  journal holds each new file's sha256): the run may have stopped before it reached that
+  path, and a file saved there since is the user's. A new file the run fails to write (an
+  exception) is deleted at once; one a killed run was writing is left in place, partly written.
 
 Power loss is not covered: files are not fsynced (only the journal is).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -46,6 +51,7 @@ class _Entry:
     path: str
     staged: bool
     backup: bool
+    sha256: str | None = None  # a new file (written where none was): its content's digest
 
 
 def commit(project: Path, ops: Sequence[Op]) -> None:
@@ -107,9 +113,16 @@ def _create(target: Path, file: RenderedFile) -> None:
 def _prepare(project: Path, txn: Path, number: int, op: Op) -> _Entry:
     target = project / op.path
     exists = os.path.lexists(target)
-    if op.new is not None and exists:
+    if op.new is None:
+        return _Entry(op.path, staged=False, backup=exists)
+    if exists:
         _write_new(txn / "new" / str(number), op.new, target)
-    return _Entry(op.path, staged=op.new is not None, backup=exists)
+        return _Entry(op.path, staged=True, backup=True)
+    return _Entry(op.path, staged=True, backup=False, sha256=_sha256(op.new.content))
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
 
 
 def _write_new(path: Path, file: RenderedFile, like: Path | None) -> None:
@@ -136,7 +149,13 @@ def _move_all(project: Path, txn: Path, entries: Sequence[_Entry], ops: Sequence
                 _move(txn / "new" / str(number), target)
             else:
                 assert op.new is not None
-                _create(target, op.new)
+                try:
+                    _create(target, op.new)
+                except FileExistsError:  # someone else's file, saved since: never ours
+                    raise
+                except BaseException:  # ours, partly written: its digest will not match
+                    target.unlink(missing_ok=True)
+                    raise
 
 
 def _undo(project: Path, txn: Path, number: int, entry: _Entry) -> None:
@@ -146,8 +165,16 @@ def _undo(project: Path, txn: Path, number: int, entry: _Entry) -> None:
         if backup.exists() or backup.is_symlink():
             target.parent.mkdir(parents=True, exist_ok=True)
             backup.replace(target)
-    elif entry.staged and not (txn / "new" / str(number)).exists() and target.exists():
+    elif entry.staged and _holds(target, entry.sha256):
         target.unlink()
+
+
+def _holds(target: Path, sha256: str | None) -> bool:
+    """Whether `target` is a regular file whose bytes have the digest `sha256` (the new file
+    an interrupted run wrote there, not one saved since)."""
+    if sha256 is None or target.is_symlink() or not target.is_file():
+        return False
+    return _sha256(target.read_bytes()) == sha256
 
 
 def _missing_dirs(project: Path, paths: Iterable[str]) -> list[str]:
@@ -183,7 +210,12 @@ def _write_journal(txn: Path, entries: Sequence[_Entry], created: Sequence[str])
     data = {
         "created_dirs": list(created),
         "entries": [
-            {"backup": entry.backup, "path": entry.path, "staged": entry.staged}
+            {
+                "backup": entry.backup,
+                "path": entry.path,
+                "sha256": entry.sha256,
+                "staged": entry.staged,
+            }
             for entry in entries
         ],
     }
@@ -200,11 +232,16 @@ def _read_journal(txn: Path) -> tuple[list[_Entry], list[str]]:
     try:
         data: Any = json.loads(journal.read_text(encoding="utf-8"))
         entries = [
-            _Entry(str(item["path"]), bool(item["staged"]), bool(item["backup"]))
+            _Entry(
+                str(item["path"]),
+                bool(item["staged"]),
+                bool(item["backup"]),
+                _digest_field(item.get("sha256")),
+            )
             for item in data["entries"]
         ]
         created = [str(item) for item in data["created_dirs"]]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise McpgenError.single(
             "bad-journal",
             f"cannot undo the interrupted run recorded in {journal} ({exc}); "
@@ -212,3 +249,10 @@ def _read_journal(txn: Path) -> tuple[list[_Entry], list[str]]:
             file=str(journal),
         ) from None
     return entries, created
+
+
+def _digest_field(value: object) -> str | None:
+    """A journal entry's digest: a string, or absent (then the new file is left in place)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"sha256 is {type(value).__name__}, not a string")
