@@ -42,12 +42,11 @@ from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from starlette.authentication import AuthCredentials
-from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .config import AuthConfig, Settings, is_loopback
 from .credentials import client_auth_header
-from .limits import BODY_KEY, buffered_body, read_body, replay_body
+from .limits import buffered_body
 
 if TYPE_CHECKING:
     import jwt
@@ -262,6 +261,12 @@ class JwksCache:
             raise AuthServerUnavailableError("the authorization server's keys could not be fetched")
         return found
 
+    def _outcome(self, *, down: bool) -> None:
+        """Record a fetch's outcome, once it has one: a request arriving while the fetch is
+        under way sees the state before it (and waits for the fetch), never a half-done one."""
+        self._down = down
+        self._fetched = time.monotonic()
+
     async def _refresh(self, stale: bool) -> None:
         import jwt
 
@@ -269,24 +274,23 @@ class JwksCache:
         async with self._lock:
             if self._fetched != fetched:  # another request refreshed while we waited
                 return
-            self._fetched = time.monotonic()
             self.fetches += 1
-            self._down = False
             try:
                 url = await self._url()
                 response = await self._http().get(url, headers={"Accept": "application/json"})
                 if _unavailable(response):
-                    self._down = True
+                    self._outcome(down=True)
                     logger.warning(
                         "could not fetch the signing keys: HTTP %d", response.status_code
                     )
                     return
                 data = response.json() if response.status_code == 200 else None
             except (httpx.HTTPError, AuthServerUnavailableError) as exc:
-                self._down = True
+                self._outcome(down=True)
                 logger.warning("could not fetch the signing keys: %s", type(exc).__name__)
                 return
             except (ValueError, TokenRefusedError) as exc:
+                self._outcome(down=False)
                 logger.warning("could not fetch the signing keys: %s", type(exc).__name__)
                 return
             keys: dict[str | None, jwt.PyJWK] = {}
@@ -300,6 +304,7 @@ class JwksCache:
                 keys[entry.get("kid")] = key
             if keys or stale:
                 self._keys = keys
+            self._outcome(down=False)
 
 
 def _scopes_of(claims: Mapping[str, Any]) -> list[str]:
@@ -608,16 +613,10 @@ class AuthGate:
         granted = frozenset(access.scopes) if self.verifier.scoped else None
         if granted is not None and scope["method"] == "POST":
             body = buffered_body(scope)
-            if body is None:  # no RequestGuard in front: read it here, once, the same way
-                try:
-                    body = await read_body(receive, self.server.app_settings.max_request_bytes)
-                except ClientDisconnect:
-                    return
-                if body is None:
-                    await _plain(send, 413, b'{"error": "request body too large"}')
-                    return
-                scope = {**scope, BODY_KEY: body}
-                receive = replay_body(body, receive)
+            if body is None:
+                raise RuntimeError(
+                    "AuthGate needs limits.RequestGuard in front of it, to read the POST body"
+                )
             needed = self.server.required_scopes_for_body(body)
             missing = needed - granted
             if missing:
@@ -639,19 +638,19 @@ class AuthGate:
             auth_context_var.reset(user_token)
 
     async def _metadata(self, scope: Scope, send: Send) -> None:
-        headers = [
-            (b"content-type", b"application/json"),
+        body = b"" if scope["method"] == "OPTIONS" else self.metadata_body
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            await _reply(send, 405, b'{"error": "method not allowed"}')
+            return
+        await _reply(
+            send,
+            200,
+            body,
             (b"access-control-allow-origin", b"*"),
             (b"access-control-allow-methods", b"GET, OPTIONS"),
             (b"access-control-allow-headers", b"mcp-protocol-version"),
             (b"cache-control", b"public, max-age=3600"),
-        ]
-        body = b"" if scope["method"] == "OPTIONS" else self.metadata_body
-        if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
-            await _plain(send, 405, b'{"error": "method not allowed"}')
-            return
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        )
 
     async def _refuse(self, send: Send, challenge: _Challenge) -> None:
         parts = []
@@ -669,19 +668,14 @@ class AuthGate:
                 "error_description": challenge.description,
             }
         ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": challenge.status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"www-authenticate", header.encode()),
-                    (b"cache-control", b"no-store"),
-                    (b"access-control-expose-headers", b"www-authenticate"),
-                ],
-            }
+        await _reply(
+            send,
+            challenge.status,
+            body,
+            (b"www-authenticate", header.encode()),
+            (b"cache-control", b"no-store"),
+            (b"access-control-expose-headers", b"www-authenticate"),
         )
-        await send({"type": "http.response.body", "body": body})
 
 
 def _origin(url: str) -> str:
@@ -706,27 +700,23 @@ async def _unavailable_reply(send: Send, description: str) -> None:
     body = json.dumps(
         {"error": "temporarily_unavailable", "error_description": description}
     ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"retry-after", str(RETRY_AFTER).encode()),
-                (b"cache-control", b"no-store"),
-                (b"access-control-expose-headers", b"retry-after"),
-            ],
-        }
+    await _reply(
+        send,
+        503,
+        body,
+        (b"retry-after", str(RETRY_AFTER).encode()),
+        (b"cache-control", b"no-store"),
+        (b"access-control-expose-headers", b"retry-after"),
     )
-    await send({"type": "http.response.body", "body": body})
 
 
-async def _plain(send: Send, status: int, body: bytes) -> None:
+async def _reply(send: Send, status: int, body: bytes, *headers: tuple[bytes, bytes]) -> None:
+    """A JSON reply, with `headers` after its content type."""
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json")],
+            "headers": [(b"content-type", b"application/json"), *headers],
         }
     )
     await send({"type": "http.response.body", "body": body})

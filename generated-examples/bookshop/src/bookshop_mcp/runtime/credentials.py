@@ -14,9 +14,9 @@ Per scheme kind:
      many calls arrive together, renewed before it expires and after a 401;
   3. a ready access token in `UPSTREAM_<S>_TOKEN`.
 
-The MCP client's own token is never sent upstream. Every token obtained while the server runs
-is handed to `Credentials.learn` (the server's redactor), so that it is masked wherever it
-would appear in a log line or a tool result.
+The MCP client's own token is never sent upstream. Every client-credentials token obtained while
+the server runs is handed to the `learn` callable given to `Credentials` (the server's
+redactor), so that it is masked wherever it would appear in a log line or a tool result.
 """
 
 from __future__ import annotations
@@ -214,12 +214,13 @@ class Credentials:
         project: ProjectInfo,
         settings: Settings,
         user_tokens: UserTokens | None = None,
+        learn: Callable[[str], None] = lambda token: None,
     ) -> None:
         self.project = project
         self.given: Mapping[str, str] = settings.credentials
         self.timeout = settings.timeout
         self.user_tokens = user_tokens
-        self.learn: Callable[[str], None] = lambda token: None  # set by the server: redaction
+        self._learn = learn  # told each token obtained (the server's redactor)
         self._http_client: httpx.AsyncClient | None = None
         self._client_credentials: dict[str, ClientCredentials] = {}
 
@@ -257,13 +258,10 @@ class Credentials:
             secret,
             _scopes(self.given.get(scheme.variable("scopes")), scheme.scopes),
             f"{scheme.variable('client_id')} and {scheme.variable('client_secret')}",
-            self._learned,
+            self._learn,
         )
         self._client_credentials[key] = found
         return found
-
-    def _learned(self, token: str) -> None:
-        self.learn(token)  # looked up at each call: the server may set `learn` at any time
 
     def _per_user(self, scheme: Scheme) -> bool:
         return (

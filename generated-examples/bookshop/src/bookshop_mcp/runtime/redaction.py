@@ -4,9 +4,13 @@ An upstream that echoes its key back (in an error message, a reply body, a redir
 would otherwise hand it to every agent; an exception raised while a request was built may
 hold a header value. The `Redactor` knows each configured credential and the forms it
 travels in (as given, percent-encoded, base64, and `user:password` in base64 for HTTP Basic),
-and replaces them with `[redacted]`. Credentials the server obtains while it runs (upstream OAuth
-access, refresh and ID tokens) are added as they arrive (`Redactor.add`); the most recent
-`MAX_LEARNED` of them are kept, besides every configured one.
+and replaces them with `[redacted]`. Credentials the server obtains for itself while it runs
+(client-credentials tokens: a few) are added as they arrive (`Redactor.add`); the `MAX_LEARNED`
+most recently used of them are kept, besides every configured one.
+
+A user's own upstream tokens (oauth-proxy mode) are not added to that set, whose cost would grow
+with the number of users: they are masked within the task that uses them (`mask_in_call`, a
+context variable), in the tool result and in every log line of that call.
 """
 
 from __future__ import annotations
@@ -16,15 +20,24 @@ import json
 import logging
 import traceback
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar, Token
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 from mcp.types import CallToolResult, TextContent
 
-__all__ = ["MASK", "MAX_LEARNED", "Redactor", "redact_logs"]
+__all__ = [
+    "MASK",
+    "MAX_LEARNED",
+    "Redactor",
+    "call_scope",
+    "end_call",
+    "mask_in_call",
+    "redact_logs",
+]
 
 MASK = "[redacted]"
-MAX_LEARNED = 512  # credentials obtained at runtime that are kept (the oldest are forgotten)
+MAX_LEARNED = 512  # credentials obtained at runtime that are kept (the least recently used go)
 _MIN_LENGTH = 4  # shorter values would mask ordinary text; credentials are never that short
 
 
@@ -39,9 +52,39 @@ def _forms(secret: str) -> set[str]:
     }
 
 
-def _ordered(forms: set[str]) -> tuple[str, ...]:
+def _ordered(forms: Iterable[str]) -> tuple[str, ...]:
     # Longest first, so that a secret holding another is masked whole.
-    return tuple(sorted(forms, key=lambda form: (-len(form), form)))
+    return tuple(sorted(set(forms), key=lambda form: (-len(form), form)))
+
+
+# The forms of the credentials the current task uses besides the server's own (a user's
+# upstream tokens), masked in what that task returns and logs. A task starts with its parent's
+# value; `mask_in_call` only ever widens it for the current task.
+_in_call: ContextVar[tuple[str, ...]] = ContextVar("mcpgen_redacted_in_call", default=())
+
+
+def mask_in_call(*secrets: str | None) -> None:
+    """Mask `secrets` (in every form they travel in) in the results and log lines of the
+    current task, from now on: the credentials one call uses on behalf of its user."""
+    known = _in_call.get()
+    new = {
+        form
+        for secret in secrets
+        if secret is not None and len(secret) >= _MIN_LENGTH
+        for form in _forms(secret)
+    }
+    if not new.issubset(known):
+        _in_call.set(_ordered(new.union(known)))
+
+
+def call_scope() -> Token[tuple[str, ...]]:
+    """Start a call with nothing masked besides the server's own credentials; give the
+    returned token to `end_call` when the call is over."""
+    return _in_call.set(())
+
+
+def end_call(token: Token[tuple[str, ...]]) -> None:
+    _in_call.reset(token)
 
 
 class Redactor:
@@ -56,14 +99,20 @@ class Redactor:
             if len(password) >= _MIN_LENGTH:
                 forms.add(base64.b64encode(f"{user}:{password}".encode()).decode())
         self._configured = frozenset(forms)
-        self._learned: dict[str, frozenset[str]] = {}  # in the order they arrived
+        self._learned: dict[str, frozenset[str]] = {}  # least recently used first
         self.forms = _ordered(forms)
+        # The last merge of `forms` with a call's forms (both tuples, compared by identity).
+        self._merged: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None = None
 
     def add(self, secret: str) -> None:
         """Mask `secret` from now on (a credential obtained at runtime, such as an OAuth
-        token), in every form it travels in. Known secrets cost a lookup; only the most
-        recent `MAX_LEARNED` are kept."""
-        if len(secret) < _MIN_LENGTH or secret in self._learned:
+        token), in every form it travels in. Known secrets cost a lookup (and become the most
+        recently used); only the `MAX_LEARNED` most recently used are kept."""
+        if len(secret) < _MIN_LENGTH:
+            return
+        known = self._learned.pop(secret, None)
+        if known is not None:  # used again: now the most recent, forms unchanged
+            self._learned[secret] = known
             return
         self._learned[secret] = frozenset(_forms(secret))
         while len(self._learned) > MAX_LEARNED:
@@ -82,10 +131,23 @@ class Redactor:
         return cls(credentials.values(), pairs)
 
     def __bool__(self) -> bool:
-        return bool(self.forms)
+        return bool(self.forms or _in_call.get())
+
+    def _all_forms(self) -> tuple[str, ...]:
+        """The server's forms plus those of the current call, longest first."""
+        extra = _in_call.get()
+        if not extra:
+            return self.forms
+        forms = self.forms
+        merged = self._merged
+        if merged is not None and merged[0] is forms and merged[1] is extra:
+            return merged[2]
+        ordered = _ordered((*forms, *extra))
+        self._merged = (forms, extra, ordered)  # one assignment: readers see a whole triple
+        return ordered
 
     def text(self, text: str) -> str:
-        for form in self.forms:
+        for form in self._all_forms():
             if form in text:
                 text = text.replace(form, MASK)
         return text
@@ -103,7 +165,8 @@ class Redactor:
     def result(self, result: CallToolResult) -> CallToolResult:
         """The result with every text block and the structured content redacted (the
         structure is walked only when its JSON text holds a secret)."""
-        if not self.forms:
+        forms = self._all_forms()
+        if not forms:
             return result
         content = [
             block.model_copy(update={"text": self.text(block.text)})
@@ -114,7 +177,7 @@ class Redactor:
         structured = result.structured_content
         if structured is not None:
             text = json.dumps(structured, ensure_ascii=False)
-            if any(form in text for form in self.forms):
+            if any(form in text for form in forms):
                 structured = self.value(structured)
         return result.model_copy(update={"content": content, "structured_content": structured})
 

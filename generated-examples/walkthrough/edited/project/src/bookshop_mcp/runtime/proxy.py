@@ -16,8 +16,10 @@ OAuth client of the API's own identity provider (the flow of Cloudflare's worker
    `MCP_STATE_KEY`) and refresh tokens that rotate on every use; reusing a code or an old
    refresh token revokes the whole grant, and so does `/revoke`.
 5. Each tool call goes upstream with that user's own upstream token (`credentials.py`), never
-   with the MCP token. Every upstream token (access, refresh, ID) is added to the server's
-   redactor when it is obtained or read from the store, so no log line or tool result shows it.
+   with the MCP token. The upstream tokens (access, refresh, ID) a request obtains or reads from
+   the store are masked in that request's tool result and log lines (`redaction.mask_in_call`):
+   kept per request, not in the server's redactor, so redaction does not cost more with each
+   user who signs in.
 
 State lives in `MCP_STATE_URL` (`state.py`), so replicas sharing a Redis serve the same users.
 """
@@ -67,6 +69,7 @@ from .auth import TokenRefusedError
 from .config import is_loopback
 from .credentials import EARLY_RENEWAL, client_auth_header, parse_scopes
 from .definitions import Scheme
+from .redaction import mask_in_call
 from .state import StateCipher, hashed, open_state, state_keys
 
 if TYPE_CHECKING:
@@ -543,20 +546,13 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
             raise TokenError("invalid_grant", str(error if isinstance(error, str) else "refused"))
         if not isinstance(body.get("access_token"), str):
             raise TokenError("invalid_grant", "no access_token")
-        self._learn(body)
+        _mask(body)
         return body
 
-    def _learn(self, tokens: Mapping[str, Any]) -> None:
-        """Have the redactor mask the upstream tokens of a token response or a stored record."""
-        for name in ("access_token", "refresh_token", "id_token"):
-            value = tokens.get(name)
-            if isinstance(value, str):
-                self.server.redactor.add(value)
-
     def _usable(self, record: Mapping[str, Any]) -> str:
-        """A stored upstream access token, about to be used (and so masked from now on: it
-        may have been obtained by another replica, or before a restart)."""
-        self._learn(record)
+        """A stored upstream access token, about to be used (and so masked in what this
+        request returns and logs)."""
+        _mask(record)
         return str(record["access_token"])
 
     async def _save_grant(self, gid: str, grant: Mapping[str, Any]) -> None:
@@ -746,6 +742,7 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
         if grant is None:
             return None
         record = grant["upstream"]
+        _mask(record)  # its refresh token may be sent for a renewal
         if not renew and not _expiring(record):
             return self._usable(record)
         lock = self._refresh_locks.setdefault(gid, anyio.Lock())
@@ -864,13 +861,15 @@ class OAuthProxy(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToke
 class RegistrationLimit:
     """Dynamic registrations per client address: a token bucket per address holding
     `per_hour` registrations and refilled at `per_hour` an hour. At most `max_addresses` are
-    tracked (full buckets are dropped first, then the oldest)."""
+    tracked: past that, a new address makes the one that registered least recently forgotten
+    (its bucket has had the longest to refill), in constant time."""
 
     def __init__(self, per_hour: int, max_addresses: int = 10_000) -> None:
         self.capacity = float(per_hour)
         self.rate = per_hour / 3600.0  # registrations per second
         self.max_addresses = max_addresses
-        self._buckets: dict[str, tuple[float, float]] = {}  # address → (left, when)
+        # address → (left, when), least recently registered first
+        self._buckets: dict[str, tuple[float, float]] = {}
 
     def _left(self, address: str, now: float) -> float:
         left, when = self._buckets.get(address, (self.capacity, now))
@@ -882,16 +881,11 @@ class RegistrationLimit:
         left = self._left(address, now)
         if left < 1:
             return (1 - left) / self.rate
-        if address not in self._buckets and len(self._buckets) >= self.max_addresses:
-            self._prune(now)
-        self._buckets[address] = (left - 1, now)
+        if self._buckets.pop(address, None) is None:
+            while len(self._buckets) >= self.max_addresses:
+                del self._buckets[next(iter(self._buckets))]
+        self._buckets[address] = (left - 1, now)  # now the most recent
         return 0.0
-
-    def _prune(self, now: float) -> None:
-        for address in [a for a in self._buckets if self._left(a, now) >= self.capacity]:
-            del self._buckets[address]
-        while len(self._buckets) >= self.max_addresses:
-            del self._buckets[next(iter(self._buckets))]
 
 
 def _limited(route: Route, limit: RegistrationLimit | None) -> Route:
@@ -991,6 +985,12 @@ def _check_redirect_uri(uri: str) -> None:
     raise RegistrationError(
         "invalid_redirect_uri", "redirect URIs must be https, http on loopback, or an app scheme"
     )
+
+
+def _mask(tokens: Mapping[str, Any]) -> None:
+    """Mask the upstream tokens of a token response or a stored record in this request."""
+    found = [tokens.get(name) for name in ("access_token", "refresh_token", "id_token")]
+    mask_in_call(*(value for value in found if isinstance(value, str)))
 
 
 def _upstream_record(

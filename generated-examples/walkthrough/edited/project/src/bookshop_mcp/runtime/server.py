@@ -35,7 +35,7 @@ from .limits import (
 )
 from .listing import Listing, ListingMark, SpliceCounts, SpliceListings, SpliceStream, mark_of
 from .observability import observe_http
-from .redaction import Redactor, redact_logs
+from .redaction import Redactor, call_scope, end_call, redact_logs
 from .replies import MAX_ERROR_TEXT, error_result, json_text, shape_reply, upstream_error
 from .upstream import NotConfiguredError, Reply, Upstream, UpstreamError
 
@@ -161,11 +161,10 @@ class ApiServer(MCPServer[Any]):
         self.project = project
         self.app_settings = settings
         self.hooks: Hooks = hooks or _NoHooks()
-        self.upstream = Upstream(project, settings)
         basic = [s.variables for s in project.schemes.values() if s.kind == "basic"]
         self.redactor = Redactor.of(settings.credentials, [(u, p) for u, p, *_ in basic])
         redact_logs(self.redactor)
-        self.upstream.credentials.learn = self.redactor.add  # tokens obtained while running
+        self.upstream = Upstream(project, settings, learn=self.redactor.add)
         self.catalog = operations if isinstance(operations, Catalog) else Catalog.of(operations)
         self.tools = Tools(self.catalog)
         self.resources: dict[str, ToolDef] = {
@@ -327,19 +326,24 @@ class ApiServer(MCPServer[Any]):
         self, tool: ToolDef, arguments: dict[str, Any], context: Context[Any, Any] | None
     ) -> CallToolResult:
         """Check the arguments, call the upstream API through the tool's handler, shape the
-        reply; every text of the result is redacted of known credentials."""
+        reply; every text of the result is redacted of known credentials, and of those the
+        call used on behalf of its user (see `redaction.mask_in_call`)."""
+        scope = call_scope()
         try:
-            result = await self._invoke(tool, arguments, context)
-        except Exception:
-            # The tool call's outermost layer (a hook in custom.py, or a fault of the runtime
-            # itself). The SDK would send the exception's own text to the client, and that text
-            # may hold arguments or headers: the client gets a fixed message, the log the
-            # traceback (redacted like every log record).
-            logger.exception("Tool %r failed inside the server", tool.name)
-            result = error_result(
-                f"{tool.name} failed inside the server (an unexpected error, logged there)."
-            )
-        return self.redactor.result(result)
+            try:
+                result = await self._invoke(tool, arguments, context)
+            except Exception:
+                # The tool call's outermost layer (a hook in custom.py, or a fault of the
+                # runtime itself). The SDK would send the exception's own text to the client,
+                # and that text may hold arguments or headers: the client gets a fixed message,
+                # the log the traceback (redacted like every log record).
+                logger.exception("Tool %r failed inside the server", tool.name)
+                result = error_result(
+                    f"{tool.name} failed inside the server (an unexpected error, logged there)."
+                )
+            return self.redactor.result(result)
+        finally:
+            end_call(scope)
 
     async def _invoke(
         self, tool: ToolDef, arguments: dict[str, Any], context: Context[Any, Any] | None

@@ -18,7 +18,7 @@ import random
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -131,12 +131,14 @@ class Upstream:
         project: ProjectInfo,
         settings: Settings,
         transport: httpx.AsyncBaseTransport | None = None,
+        learn: Callable[[str], None] = lambda token: None,
     ) -> None:
+        """`learn` is told each credential obtained while running (to be redacted)."""
         self.project = project
         self.settings = settings
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
-        self.credentials = Credentials(project, settings)
+        self.credentials = Credentials(project, settings, learn=learn)
         self._slots: anyio.Semaphore | None = None
         self._reserved = _reserved_names(project.schemes.values())
 
