@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -26,7 +27,7 @@ from mcpgen.runtime.config import AuthConfig, Settings
 from mcpgen.runtime.definitions import Scheme
 from mcpgen.runtime.proxy import OAuthProxy, RegistrationLimit
 from mcpgen.runtime.redaction import MASK
-from mcpgen.runtime.server import ApiServer, ToolCall, create_http_app
+from mcpgen.runtime.server import ApiServer, Hooks, ToolCall, create_http_app
 from mcpgen.runtime.state import SqliteStore
 from mcpgen.runtime.upstream import Reply
 from tests.runtime.conftest import make_project
@@ -98,6 +99,44 @@ def authorize(base: str, client_id: str) -> httpx.Response:
         "resource": base + "/mcp",
     }
     return httpx.get(f"{base}/authorize?{urlencode(query)}", trust_env=False, timeout=15)
+
+
+async def call_echo(http: httpx.AsyncClient, base: str, token: str) -> dict[str, Any]:
+    """The echo tool called over /mcp with this server's access token: the JSON-RPC result."""
+    response = await http.post(
+        base + "/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+              "params": {"name": "echo", "arguments": {}}},
+        headers={"Authorization": f"Bearer {token}",
+                 "Accept": "application/json, text/event-stream",
+                 "MCP-Protocol-Version": "2025-06-18"},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()["result"]
+    return result
+
+
+@contextmanager
+def echo_behind_proxy(idp: str, tmp_path: Path, hooks: Hooks) -> Iterator[tuple[str, ApiServer]]:
+    """The echo tool served in oauth-proxy mode, signing users in at the identity provider
+    at `idp` (its API under /api), with `hooks` as custom.py's: its URL and its server."""
+    scheme, auth = proxy_scheme(idp, tmp_path)
+    built: list[ApiServer] = []
+
+    def factory(base: str) -> Any:
+        settings = Settings(
+            public_url=base + "/mcp",
+            auth=auth,
+            credentials={"UPSTREAM_ID": "mcp-server"},
+            base_url=idp + "/api",
+            retries=0,
+        )
+        project = make_project(schemes={"oauth": scheme})
+        built.append(ApiServer(project, settings, [ECHO], hooks=hooks))
+        return create_http_app(built[0])
+
+    with net.serve_in_thread(factory=factory) as base:
+        yield base, built[0]
 
 
 def proxy_scheme(idp: str, tmp_path: Path) -> tuple[Scheme, AuthConfig]:
@@ -365,58 +404,36 @@ async def test_a_tool_call_reads_the_grant_once_and_the_users_tokens_are_masked(
                 )
             return result
 
-    with net.serve_in_thread(identity_provider_and_api(seen, refused)) as idp:
-        scheme, auth = proxy_scheme(idp, tmp_path)
-        built: list[ApiServer] = []
+    with (
+        net.serve_in_thread(identity_provider_and_api(seen, refused)) as idp,
+        echo_behind_proxy(idp, tmp_path, LogTheTokens()) as (base, server),
+    ):
+        proxy = server.upstream.credentials.user_tokens
+        assert isinstance(proxy, OAuthProxy)
+        (store,) = stores
+        upstream = {"scheme": "oauth", "access_token": ACCESS_1, "refresh_token": REFRESH_1,
+                    "expires_at": time.time() + 3600}  # fmt: skip
+        grant = {"client_id": "c1", "subject": "alice", "scopes": [], "upstream": upstream}
+        await proxy._save_grant("g1", grant)
+        token, _ = proxy._access_token("g1", "c1", "alice", [])
 
-        def factory(base: str) -> Any:
-            settings = Settings(
-                public_url=base + "/mcp",
-                auth=auth,
-                credentials={"UPSTREAM_ID": "mcp-server"},
-                base_url=idp + "/api",
-                retries=0,
-            )
-            project = make_project(schemes={"oauth": scheme})
-            built.append(ApiServer(project, settings, [ECHO], hooks=LogTheTokens()))
-            return create_http_app(built[0])
+        async def call() -> dict[str, Any]:
+            before = store.grant_reads
+            async with httpx.AsyncClient(trust_env=False, timeout=15) as http:
+                result = await call_echo(http, base, token)
+            result["grant_reads"] = store.grant_reads - before
+            return result
 
-        with net.serve_in_thread(factory=factory) as base:
-            proxy = built[0].upstream.credentials.user_tokens
-            assert isinstance(proxy, OAuthProxy)
-            (store,) = stores
-            upstream = {"scheme": "oauth", "access_token": ACCESS_1, "refresh_token": REFRESH_1,
-                        "expires_at": time.time() + 3600}  # fmt: skip
-            grant = {"client_id": "c1", "subject": "alice", "scopes": [], "upstream": upstream}
-            await proxy._save_grant("g1", grant)
-            token, _ = proxy._access_token("g1", "c1", "alice", [])
-
-            async def call() -> dict[str, Any]:
-                before = store.grant_reads
-                async with httpx.AsyncClient(trust_env=False, timeout=15) as http:
-                    response = await http.post(
-                        base + "/mcp",
-                        json={"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                              "params": {"name": "echo", "arguments": {}}},
-                        headers={"Authorization": f"Bearer {token}",
-                                 "Accept": "application/json, text/event-stream",
-                                 "MCP-Protocol-Version": "2025-06-18"},
-                    )  # fmt: skip
-                assert response.status_code == 200, response.text
-                result: dict[str, Any] = response.json()["result"]
-                result["grant_reads"] = store.grant_reads - before
-                return result
-
-            first = await call()
-            assert first["grant_reads"] == 1
-            assert seen == [ACCESS_1]
-            assert first["structuredContent"] == {"you_sent": MASK}
-            refused.add(ACCESS_1)
-            second = await call()  # 401, renewed at the provider, retried with the new token
-            assert seen == [ACCESS_1, ACCESS_1, ACCESS_2]
-            assert second["structuredContent"] == {"you_sent": MASK}
-            assert (await proxy._load("grant:g1") or {})["upstream"]["access_token"] == ACCESS_2
-            assert logged == [True]
+        first = await call()
+        assert first["grant_reads"] == 1
+        assert seen == [ACCESS_1]
+        assert first["structuredContent"] == {"you_sent": MASK}
+        refused.add(ACCESS_1)
+        second = await call()  # 401, renewed at the provider, retried with the new token
+        assert seen == [ACCESS_1, ACCESS_1, ACCESS_2]
+        assert second["structuredContent"] == {"you_sent": MASK}
+        assert (await proxy._load("grant:g1") or {})["upstream"]["access_token"] == ACCESS_2
+        assert logged == [True]
     text = json.dumps([first, second]) + "\n".join(caplog.messages)
     for secret in (ACCESS_1, REFRESH_1, ACCESS_2, REFRESH_2):
         assert secret not in text
@@ -443,48 +460,25 @@ async def test_users_tokens_are_masked_per_call_not_added_to_the_servers_redacto
             logging.getLogger("tests.proxy").warning("called with %s", seen[-1])
             return result
 
-    with net.serve_in_thread(identity_provider_and_api(seen, set())) as idp:
-        scheme, auth = proxy_scheme(idp, tmp_path)
-        built: list[ApiServer] = []
-
-        def factory(base: str) -> Any:
-            settings = Settings(
-                public_url=base + "/mcp",
-                auth=auth,
-                credentials={"UPSTREAM_ID": "mcp-server"},
-                base_url=idp + "/api",
-                retries=0,
-            )
-            project = make_project(schemes={"oauth": scheme})
-            built.append(ApiServer(project, settings, [ECHO], hooks=LogTheToken()))
-            return create_http_app(built[0])
-
-        with net.serve_in_thread(factory=factory) as base:
-            server = built[0]
-            proxy = server.upstream.credentials.user_tokens
-            assert isinstance(proxy, OAuthProxy)
-            forms = server.redactor.forms
-            results = []
-            async with httpx.AsyncClient(trust_env=False, timeout=15) as http:
-                for n, access in enumerate(users):
-                    upstream = {"scheme": "oauth", "access_token": access,
-                                "refresh_token": f"user-{n}-refresh-0123456789abcdef",
-                                "expires_at": time.time() + 3600}  # fmt: skip
-                    grant = {"client_id": "c1", "subject": f"u{n}", "scopes": [],
-                             "upstream": upstream}  # fmt: skip
-                    await proxy._save_grant(f"g{n}", grant)
-                    token, _ = proxy._access_token(f"g{n}", "c1", f"u{n}", [])
-                    response = await http.post(
-                        base + "/mcp",
-                        json={"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                              "params": {"name": "echo", "arguments": {}}},
-                        headers={"Authorization": f"Bearer {token}",
-                                 "Accept": "application/json, text/event-stream",
-                                 "MCP-Protocol-Version": "2025-06-18"},
-                    )  # fmt: skip
-                    assert response.status_code == 200, response.text
-                    results.append(response.json()["result"])
-            assert server.redactor.forms is forms  # unchanged: no user's token was added
+    with (
+        net.serve_in_thread(identity_provider_and_api(seen, set())) as idp,
+        echo_behind_proxy(idp, tmp_path, LogTheToken()) as (base, server),
+    ):
+        proxy = server.upstream.credentials.user_tokens
+        assert isinstance(proxy, OAuthProxy)
+        forms = server.redactor.forms
+        results = []
+        async with httpx.AsyncClient(trust_env=False, timeout=15) as http:
+            for n, access in enumerate(users):
+                upstream = {"scheme": "oauth", "access_token": access,
+                            "refresh_token": f"user-{n}-refresh-0123456789abcdef",
+                            "expires_at": time.time() + 3600}  # fmt: skip
+                grant = {"client_id": "c1", "subject": f"u{n}", "scopes": [],
+                         "upstream": upstream}  # fmt: skip
+                await proxy._save_grant(f"g{n}", grant)
+                token, _ = proxy._access_token(f"g{n}", "c1", f"u{n}", [])
+                results.append(await call_echo(http, base, token))
+        assert server.redactor.forms is forms  # unchanged: no user's token was added
     assert seen == users  # each call went upstream with its user's own token
     assert all(result["structuredContent"] == {"you_sent": MASK} for result in results)
     text = json.dumps(results) + "\n".join(caplog.messages)
